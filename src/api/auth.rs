@@ -1,0 +1,115 @@
+//! Authentication of `/v1/` calls with `SIGILLUM-HMAC-SHA256` (see `request_signing`).
+//!
+//! Order of checks, each with its own problem code: header present and well-formed, timestamp
+//! within the window, key known, signature matches (constant time), nonce unseen. The nonce is
+//! remembered only after the signature verifies, so nobody can burn another caller's nonces.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::problem::Problem;
+use crate::request_signing::{self, Credentials};
+use crate::service::Appliance;
+
+fn unauthorized(code: &'static str, detail: impl Into<String>) -> Response {
+    Problem::new(StatusCode::UNAUTHORIZED, code, detail).into_response()
+}
+
+/// Axum middleware: verifies the request signature and inserts the [`crate::service::Principal`].
+pub async fn authenticate(
+    State(app): State<Arc<Appliance>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(header_value) = request.headers().get(header::AUTHORIZATION) else {
+        return unauthorized(
+            "missing_authorization",
+            "this endpoint needs an Authorization: SIGILLUM-HMAC-SHA256 header; `sigillum call` signs requests for you",
+        );
+    };
+    let credentials = match header_value
+        .to_str()
+        .map_err(|_| request_signing::MalformedAuthorization("the header is not ASCII".into()))
+        .and_then(Credentials::parse)
+    {
+        Ok(c) => c,
+        Err(e) => return unauthorized("malformed_authorization", e.0),
+    };
+    let window = app.config().api.auth_window_seconds as i64;
+    let now = app.clock().now().unix_timestamp();
+    if (now - credentials.timestamp).abs() > window {
+        return unauthorized(
+            "timestamp_out_of_window",
+            format!(
+                "Timestamp {} is more than {window} s from the server time {now}; sign each request when you send it and keep your clock in sync",
+                credentials.timestamp
+            ),
+        );
+    }
+    let lookup = {
+        let app = app.clone();
+        let key_id = credentials.key_id.clone();
+        tokio::task::spawn_blocking(move || app.api_key_secret(&key_id)).await
+    };
+    let crate::service::ApiKeySecret { principal, secret } = match lookup {
+        Ok(Ok(Some(found))) => found,
+        Ok(Ok(None)) => {
+            return unauthorized(
+                "unknown_key",
+                format!(
+                    "API key {} is not known to this appliance",
+                    credentials.key_id
+                ),
+            );
+        }
+        Ok(Err(e)) => return Problem::from(e).into_response(),
+        Err(_) => return Problem::internal().into_response(),
+    };
+
+    let (mut parts, body) = request.into_parts();
+    let limit = app.config().api.max_body_bytes;
+    let bytes = match to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return super::body_too_large_for(limit).into_response(),
+    };
+    let string_to_sign = request_signing::string_to_sign(
+        credentials.timestamp,
+        &credentials.nonce,
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query(),
+        &bytes,
+    );
+    if !request_signing::verify(&secret, &string_to_sign, &credentials.signature) {
+        return unauthorized(
+            "signature_mismatch",
+            "the signature does not match this request: check the secret, and sign exactly the method, path, query and body you send",
+        );
+    }
+    drop(secret);
+    let remembered = {
+        let app = app.clone();
+        let c = credentials.clone();
+        tokio::task::spawn_blocking(move || app.remember_nonce(&c.key_id, &c.nonce, c.timestamp))
+            .await
+    };
+    match remembered {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            return unauthorized(
+                "nonce_replayed",
+                "this Nonce was already used with this key; use a fresh random nonce for every request",
+            );
+        }
+        Ok(Err(e)) => return Problem::from(e).into_response(),
+        Err(_) => return Problem::internal().into_response(),
+    }
+    parts.extensions.insert(principal);
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}

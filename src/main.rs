@@ -1,0 +1,247 @@
+//! The `sigillum` binary: `serve` runs the appliance, `call` is a signed-request client.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use sigillum::clock::SystemClock;
+use sigillum::config::Config;
+use sigillum::service::Appliance;
+
+#[derive(Parser)]
+#[command(name = "sigillum", version, about = "Signing and evidence appliance")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the appliance (initialises the data directory on first start).
+    Serve {
+        /// TOML configuration file; flags below win over it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (default ./data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Listen address (default 127.0.0.1:8470).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Send a signed request to the API, e.g. `sigillum call POST /v1/entities --data @body.json`.
+    Call {
+        /// HTTP method.
+        method: String,
+        /// Path with optional query, e.g. /v1/entities?limit=10.
+        path: String,
+        /// Request body: JSON text, or @file to read it from a file.
+        #[arg(long)]
+        data: Option<String>,
+        /// Base URL of the appliance.
+        #[arg(long, default_value = "http://127.0.0.1:8470", env = "SIGILLUM_URL")]
+        url: String,
+        /// API key file with {"key_id", "secret"} (default <data-dir>/admin-api-key.json).
+        #[arg(long, env = "SIGILLUM_KEY_FILE")]
+        key_file: Option<PathBuf>,
+        /// Data directory used to find the admin key file.
+        #[arg(long, default_value = "./data")]
+        data_dir: PathBuf,
+    },
+    /// Print the configuration file with every default.
+    ConfigDefaults,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            data_dir,
+            listen,
+        } => serve(config, data_dir, listen),
+        Command::Call {
+            method,
+            path,
+            data,
+            url,
+            key_file,
+            data_dir,
+        } => call(&method, &path, data, &url, key_file, &data_dir),
+        Command::ConfigDefaults => match toml::to_string_pretty(&Config::default()) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn serve(
+    config_file: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGILLUM_LOG")
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+    let mut config = match config_file {
+        Some(path) => match Config::from_file(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Config::default(),
+    };
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(addr) = listen {
+        config.listen = addr;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listen = config.listen;
+        let app = match tokio::task::spawn_blocking(move || {
+            Appliance::open(config, Arc::new(SystemClock))
+        })
+        .await
+        {
+            Ok(Ok(app)) => app,
+            Ok(Err(e)) => {
+                tracing::error!("start-up failed: {e}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                tracing::error!("start-up panicked: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(admin_key_file = %app.admin_key_path.display(), "admin API key file");
+        let purger = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let p = purger.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || p.purge_nonces()).await {
+                    tracing::warn!(error = %e, "nonce purge failed");
+                }
+            }
+        });
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("cannot listen on {listen}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(%listen, "sigillum is serving");
+        let router = sigillum::api::router(app.clone());
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        {
+            tracing::error!("server error: {e}");
+            return ExitCode::FAILURE;
+        }
+        tracing::info!("shut down");
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn call(
+    method: &str,
+    path: &str,
+    data: Option<String>,
+    url: &str,
+    key_file: Option<PathBuf>,
+    data_dir: &std::path::Path,
+) -> ExitCode {
+    let key_path = key_file.unwrap_or_else(|| data_dir.join("admin-api-key.json"));
+    let key = match sigillum::client::KeyFile::load(&key_path) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let body = match data {
+        None => Vec::new(),
+        Some(d) => match d.strip_prefix('@') {
+            Some(file) => match std::fs::read(file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: cannot read {file}: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            None => d.into_bytes(),
+        },
+    };
+    match sigillum::client::call(url, &key, method, path, body) {
+        Ok(reply) => {
+            eprintln!("HTTP {}", reply.status);
+            let _ = std::io::stdout().write_all(&reply.body);
+            if reply
+                .content_type
+                .as_deref()
+                .is_some_and(|c| c.contains("json"))
+            {
+                println!();
+            }
+            if reply.status < 400 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Use cases of the appliance, composed from `ca`, `tsa`, `keys` and `store`. The HTTP layer
+//! calls only this module. Everything that is acknowledged is committed with a synced WAL first.
+
+mod access;
+mod bootstrap;
+mod entities;
+mod revocation;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+pub use access::{ApiKeyRecord, ApiKeySecret, NewApiKey, Principal, Role};
+pub use entities::{EntityDetails, EntityPage, EntityRecord, EntityView, NewEntity};
+pub use revocation::{CertificateRecord, RevocationRecord};
+
+use crate::ca::{CaError, CertificateAuthority, Crl};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::identity::InvalidIdentifier;
+use crate::keys::soft::MasterKey;
+use crate::keys::{KeyCustody, KeyError};
+use crate::store::keys::IssuerTag;
+use crate::store::{Store, StoreError};
+use crate::tsa::TimeStampAuthority;
+
+/// What a use case can fail with. The API maps each variant to one problem type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidIdentifier),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("this API key belongs to workspace {caller}, not to {target}")]
+    WrongWorkspace { caller: String, target: String },
+    #[error("only the admin API key may do this")]
+    AdminRequired,
+    #[error("certificate {serial} is already revoked")]
+    AlreadyRevoked { serial: String },
+    #[error("the key store failed: {0}")]
+    Key(#[from] KeyError),
+    #[error("the CA failed: {0}")]
+    Ca(#[from] CaError),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("start-up failed: {0}")]
+    Startup(String),
+}
+
+/// The running appliance: configuration, store, keys, CA and caches. Shared behind an `Arc`.
+pub struct Appliance {
+    config: Config,
+    store: Arc<Store>,
+    custody: Arc<KeyCustody>,
+    master: Arc<MasterKey>,
+    clock: SharedClock,
+    ca: RwLock<CertificateAuthority>,
+    tsa: TimeStampAuthority,
+    /// Built once per start; the OCSP certificate is only renewed at start-up.
+    ocsp: crate::ca::ocsp::OcspResponder,
+    /// Serialises read-modify-write of the entity sequence counter.
+    sequence_lock: Mutex<()>,
+    /// Serialises nonce check-and-insert so two concurrent requests cannot both pass.
+    nonce_lock: Mutex<()>,
+    /// Current CRL per issuer; owned by `revocation`.
+    crls: Mutex<HashMap<IssuerTag, Crl>>,
+    /// Admin key file location, for logs.
+    pub admin_key_path: std::path::PathBuf,
+}
+
+/// A page cursor: opaque to clients.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cursor(pub String);
+
+impl Appliance {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Whether the store answers and the CA keys sign: the readiness probe.
+    pub fn ready(&self) -> Result<(), ServiceError> {
+        self.store.get_raw(
+            crate::store::Cf::Meta,
+            crate::store::keys::Meta::CaState.key(),
+        )?;
+        Ok(())
+    }
+
+    pub fn root_pem(&self) -> String {
+        self.ca_read().root_pem()
+    }
+
+    pub fn chain_pem(&self) -> String {
+        self.ca_read().chain_pem()
+    }
+
+    /// A certificate of the hierarchy by name: `root`, `issuing`, `ocsp` or `tsa`.
+    pub fn ca_certificate_der(&self, name: &str) -> Option<Vec<u8>> {
+        let ca = self.ca_read();
+        let state = ca.state();
+        Some(match name {
+            "root" => state.root.cert_der.clone(),
+            "issuing" => state.issuing.cert_der.clone(),
+            "ocsp" => state.ocsp.cert_der.clone(),
+            "tsa" => state.tsa.cert_der.clone(),
+            _ => return None,
+        })
+    }
+
+    /// The key custody; for benchmarks and tests that exercise keys directly.
+    pub fn custody(&self) -> &KeyCustody {
+        &self.custody
+    }
+
+    fn ca_read(&self) -> std::sync::RwLockReadGuard<'_, CertificateAuthority> {
+        // A poisoned lock means a panic while holding it; the CA state itself is immutable
+        // between writes, so reading on is safe.
+        self.ca.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Answers an RFC 3161 request (DER `TimeStampReq`) with a DER `TimeStampResp`.
+    pub fn timestamp(&self, request_der: &[u8]) -> Vec<u8> {
+        let now = self.clock.now();
+        let mut serial: [u8; 16] = rand::random();
+        serial[0] &= 0x7f;
+        serial[0] |= 0x01;
+        self.tsa.respond(request_der, now, serial)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The guarded data stays consistent across a panic (we only guard counters and caches).
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

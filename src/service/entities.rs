@@ -1,0 +1,295 @@
+//! Entities (organisations and persons): key generation in the key store, certificate issuance
+//! under the entity's profile, renewal, listing per workspace.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::revocation::{CertificateRecord, RevocationRecord};
+use super::{Appliance, Principal, ServiceError, lock};
+use crate::ca::profile::ProfileName;
+use crate::ca::{IssuedCertificate, RevocationReasonCode, Serial, Subject};
+use crate::identity::{CreditCode, EntityId, IdDocument, Name, Workspace};
+use crate::keys::KeyRef;
+use crate::store::keys::{self as store_keys, IssuerTag, Meta};
+use crate::store::{Batch, Cf, Durability};
+
+/// Who an entity is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EntityDetails {
+    Organization {
+        name: Name,
+        credit_code: CreditCode,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    },
+    Person {
+        name: Name,
+        document: IdDocument,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mobile: Option<String>,
+    },
+}
+
+impl EntityDetails {
+    pub fn name(&self) -> &Name {
+        match self {
+            EntityDetails::Organization { name, .. } | EntityDetails::Person { name, .. } => name,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EntityDetails::Organization { .. } => "organization",
+            EntityDetails::Person { .. } => "person",
+        }
+    }
+
+    fn profile(&self) -> ProfileName {
+        match self {
+            EntityDetails::Organization { .. } => ProfileName::Organization,
+            EntityDetails::Person { .. } => ProfileName::Person,
+        }
+    }
+
+    fn subject(&self) -> Subject {
+        match self {
+            EntityDetails::Organization {
+                name,
+                credit_code,
+                email,
+            } => Subject::Organization {
+                name: name.clone(),
+                credit_code: credit_code.clone(),
+                email: email.clone(),
+            },
+            EntityDetails::Person {
+                name,
+                document,
+                email,
+                ..
+            } => Subject::Person {
+                name: name.clone(),
+                document: document.clone(),
+                email: email.clone(),
+            },
+        }
+    }
+}
+
+/// A validated request to create an entity.
+#[derive(Debug, Clone)]
+pub struct NewEntity {
+    pub workspace: Option<Workspace>,
+    pub details: EntityDetails,
+}
+
+/// A stored entity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntityRecord {
+    pub id: EntityId,
+    pub workspace: Workspace,
+    pub sequence: u64,
+    pub details: EntityDetails,
+    pub key: KeyRef,
+    /// Serial of the current certificate (issued by the issuing CA).
+    pub certificate: Serial,
+    /// Serials of earlier certificates, oldest first.
+    #[serde(default)]
+    pub previous_certificates: Vec<Serial>,
+    pub created_at: i64,
+}
+
+/// An entity with its current certificate, as shown to callers.
+#[derive(Debug, Clone)]
+pub struct EntityView {
+    pub entity: EntityRecord,
+    pub certificate: CertificateRecord,
+}
+
+/// One page of a workspace's entities.
+#[derive(Debug, Clone)]
+pub struct EntityPage {
+    pub items: Vec<EntityView>,
+    /// Pass back to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+impl Appliance {
+    /// Generates the entity's key in the key store, issues its certificate and stores both in one
+    /// synced batch. Blocking (key generation, possibly an HSM): call from a blocking thread.
+    pub fn create_entity(
+        &self,
+        caller: &Principal,
+        request: NewEntity,
+    ) -> Result<EntityView, ServiceError> {
+        let workspace = caller.target_workspace(request.workspace)?;
+        let id = EntityId::random();
+        let key = self.custody.generate(
+            self.config.ca.entity_key_algorithm,
+            &format!("sigillum-entity-{id}"),
+        )?;
+        let now = self.clock.now();
+        let issued = self.issue_for(&request.details, &key, now)?;
+        let certificate =
+            CertificateRecord::for_entity(&issued, request.details.profile(), &id, &workspace);
+
+        let _guard = lock(&self.sequence_lock);
+        let sequence = self
+            .store
+            .get_raw(Cf::Meta, Meta::EntitySequence.key())?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let entity = EntityRecord {
+            id: id.clone(),
+            workspace: workspace.clone(),
+            sequence,
+            details: request.details,
+            key,
+            certificate: issued.serial.clone(),
+            previous_certificates: Vec::new(),
+            created_at: now.unix_timestamp(),
+        };
+        let mut batch = Batch::default();
+        batch.put(Cf::Entities, id.as_str().as_bytes().to_vec(), &entity);
+        batch.put_raw(
+            Cf::WorkspaceEntities,
+            store_keys::workspace_entity(workspace.as_str(), sequence),
+            id.as_str().as_bytes().to_vec(),
+        );
+        batch.put_raw(
+            Cf::Meta,
+            Meta::EntitySequence.key(),
+            (sequence + 1).to_be_bytes(),
+        );
+        certificate.put(&mut batch);
+        self.store.commit(batch, Durability::Synced)?;
+        tracing::info!(entity = %id, %workspace, serial = %issued.serial, kind = entity.details.kind(), "created entity");
+        Ok(EntityView {
+            entity,
+            certificate,
+        })
+    }
+
+    fn issue_for(
+        &self,
+        details: &EntityDetails,
+        key: &KeyRef,
+        now: OffsetDateTime,
+    ) -> Result<IssuedCertificate, ServiceError> {
+        Ok(self
+            .ca_read()
+            .issue(details.profile(), &details.subject(), &key.spki_der, now)?)
+    }
+
+    fn load_entity(&self, id: &EntityId) -> Result<EntityRecord, ServiceError> {
+        self.store
+            .get::<EntityRecord>(Cf::Entities, id.as_str().as_bytes())?
+            .ok_or_else(|| ServiceError::NotFound {
+                what: "entity",
+                id: id.to_string(),
+            })
+    }
+
+    fn view(&self, entity: EntityRecord) -> Result<EntityView, ServiceError> {
+        let certificate = self.certificate_record(IssuerTag::Issuing, &entity.certificate)?;
+        Ok(EntityView {
+            entity,
+            certificate,
+        })
+    }
+
+    pub fn get_entity(
+        &self,
+        caller: &Principal,
+        id: &EntityId,
+    ) -> Result<EntityView, ServiceError> {
+        let entity = self.load_entity(id)?;
+        caller.authorize(&entity.workspace)?;
+        self.view(entity)
+    }
+
+    /// Lists a workspace's entities in creation order.
+    pub fn list_entities(
+        &self,
+        caller: &Principal,
+        workspace: Option<Workspace>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<EntityPage, ServiceError> {
+        let workspace = caller.target_workspace(workspace)?;
+        let prefix = store_keys::workspace_prefix(workspace.as_str());
+        let after = match cursor {
+            None => None,
+            Some(c) => Some(store_keys::workspace_entity(
+                workspace.as_str(),
+                c.parse::<u64>().map_err(|_| {
+                    ServiceError::Invalid(crate::identity::InvalidIdentifier {
+                        field: "cursor",
+                        message: "use the next_cursor value of the previous page".into(),
+                    })
+                })?,
+            )),
+        };
+        let rows =
+            self.store
+                .scan_prefix(Cf::WorkspaceEntities, &prefix, after.as_deref(), limit + 1)?;
+        let has_more = rows.len() > limit;
+        let mut items = Vec::with_capacity(limit.min(rows.len()));
+        for row in rows.into_iter().take(limit) {
+            let id = EntityId::parse(&String::from_utf8_lossy(&row.value))?;
+            items.push(self.view(self.load_entity(&id)?)?);
+        }
+        let next_cursor = if has_more {
+            items.last().map(|v| v.entity.sequence.to_string())
+        } else {
+            None
+        };
+        Ok(EntityPage { items, next_cursor })
+    }
+
+    /// Re-keys the entity and issues a new certificate; the previous certificate is revoked as
+    /// `superseded` in the same batch, so each entity has exactly one valid certificate.
+    pub fn renew_entity(
+        &self,
+        caller: &Principal,
+        id: &EntityId,
+    ) -> Result<EntityView, ServiceError> {
+        let mut entity = self.load_entity(id)?;
+        caller.authorize(&entity.workspace)?;
+        let key = self.custody.generate(
+            self.config.ca.entity_key_algorithm,
+            &format!("sigillum-entity-{id}"),
+        )?;
+        let now = self.clock.now();
+        let issued = self.issue_for(&entity.details, &key, now)?;
+        let certificate =
+            CertificateRecord::for_entity(&issued, entity.details.profile(), id, &entity.workspace);
+        let mut old = self.certificate_record(IssuerTag::Issuing, &entity.certificate)?;
+        let mut batch = Batch::default();
+        if old.revocation.is_none() {
+            old.revocation = Some(RevocationRecord {
+                revoked_at: now.unix_timestamp(),
+                reason: RevocationReasonCode::Superseded,
+            });
+            old.put(&mut batch);
+        }
+        entity
+            .previous_certificates
+            .push(entity.certificate.clone());
+        entity.certificate = issued.serial.clone();
+        entity.key = key;
+        batch.put(Cf::Entities, id.as_str().as_bytes().to_vec(), &entity);
+        certificate.put(&mut batch);
+        self.store.commit(batch, Durability::Synced)?;
+        self.invalidate_crl(IssuerTag::Issuing);
+        tracing::info!(entity = %id, serial = %issued.serial, superseded = %old.serial, "renewed entity certificate");
+        Ok(EntityView {
+            entity,
+            certificate,
+        })
+    }
+}

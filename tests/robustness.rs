@@ -1,0 +1,167 @@
+//! Robustness of the untrusted-bytes parsers on stable Rust: the cargo-fuzz entry points
+//! (`fuzz/`) run here on a few thousand deterministic mutations of valid requests made by
+//! openssl, plus random bytes. Each must answer with well-formed DER and never panic.
+
+mod support;
+
+use std::process::Command;
+
+use der::Decode;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sigillum::ca::Subject;
+use sigillum::ca::profile::ProfileName;
+use sigillum::fuzzing::Fixture;
+use sigillum::identity::{CreditCode, Name};
+use sigillum::keys::KeyAlgorithm;
+use support::{require_tool, run, text};
+
+const ROUNDS: usize = 3000;
+
+fn mutations(seed: &[u8], rounds: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let mut rng = StdRng::seed_from_u64(0x0051_6111_u64);
+    (0..rounds).map(move |i| {
+        let mut data = seed.to_vec();
+        match i % 5 {
+            0 => {
+                for _ in 0..rng.random_range(1..4) {
+                    let pos = rng.random_range(0..data.len());
+                    data[pos] ^= 1 << rng.random_range(0..8);
+                }
+            }
+            1 => data.truncate(rng.random_range(0..data.len())),
+            2 => {
+                let pos = rng.random_range(0..data.len());
+                data[pos] = rng.random();
+            }
+            3 => {
+                let pos = rng.random_range(0..data.len());
+                let extra: Vec<u8> = (0..rng.random_range(1..64)).map(|_| rng.random()).collect();
+                data.splice(pos..pos, extra);
+            }
+            _ => {
+                data = (0..rng.random_range(0..256))
+                    .map(|_| rng.random())
+                    .collect();
+            }
+        }
+        data
+    })
+}
+
+fn fixture_requests(fixture: &Fixture) -> (Vec<u8>, Vec<u8>) {
+    require_tool("openssl", "apt-get install openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let tsq = dir.path().join("q.tsq");
+    let out = run(Command::new("openssl")
+        .args(["ts", "-query", "-sha256", "-cert", "-digest"])
+        .arg("ab".repeat(32))
+        .arg("-out")
+        .arg(&tsq));
+    assert!(out.status.success(), "{}", text(&out));
+
+    let key = openssl::ec::EcKey::generate(
+        &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+    )
+    .unwrap();
+    let spki = openssl::pkey::PKey::from_ec_key(key)
+        .unwrap()
+        .public_key_to_der()
+        .unwrap();
+    let _ = KeyAlgorithm::EcdsaP256;
+    let leaf = fixture
+        .ca
+        .issue(
+            ProfileName::Organization,
+            &Subject::Organization {
+                name: Name::parse("Fuzz Ltd").unwrap(),
+                credit_code: CreditCode::parse("91440300708461136T").unwrap(),
+                email: None,
+            },
+            &spki,
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    let pem = |der: &[u8]| {
+        openssl::x509::X509::from_der(der)
+            .unwrap()
+            .to_pem()
+            .unwrap()
+    };
+    std::fs::write(dir.path().join("leaf.pem"), pem(&leaf.der)).unwrap();
+    std::fs::write(
+        dir.path().join("issuing.pem"),
+        pem(&fixture.ca.state().issuing.cert_der),
+    )
+    .unwrap();
+    let ocsp_req = dir.path().join("req.der");
+    let out = run(Command::new("openssl")
+        .args(["ocsp", "-issuer"])
+        .arg(dir.path().join("issuing.pem"))
+        .arg("-cert")
+        .arg(dir.path().join("leaf.pem"))
+        .arg("-reqout")
+        .arg(&ocsp_req));
+    assert!(out.status.success(), "{}", text(&out));
+    (
+        std::fs::read(tsq).unwrap(),
+        std::fs::read(ocsp_req).unwrap(),
+    )
+}
+
+#[test]
+fn tsa_and_ocsp_survive_mutated_requests() {
+    let fixture = Fixture::new();
+    let (tsq, ocsp) = fixture_requests(&fixture);
+
+    let granted = fixture.tsa(&tsq);
+    let resp = x509_tsp::TimeStampResp::from_der(&granted).unwrap();
+    assert!(
+        resp.time_stamp_token.is_some(),
+        "the unmutated request is granted"
+    );
+    let mut rejected = 0;
+    for input in mutations(&tsq, ROUNDS) {
+        let out = fixture.tsa(&input);
+        let resp = x509_tsp::TimeStampResp::from_der(&out)
+            .unwrap_or_else(|e| panic!("TSA answered non-DER for {}: {e}", hex::encode(&input)));
+        // RFC 3161 §2.4.2: a token is present exactly when the request was granted.
+        if resp.time_stamp_token.is_none() {
+            rejected += 1;
+            assert!(
+                resp.status.fail_info.is_some(),
+                "a rejection names its failInfo"
+            );
+        }
+    }
+    assert!(
+        rejected > ROUNDS / 3,
+        "most mutations must be rejected, {rejected} were"
+    );
+
+    let good = fixture.ocsp(&ocsp);
+    let resp = x509_ocsp::OcspResponse::from_der(&good).unwrap();
+    assert_eq!(
+        resp.response_status,
+        x509_ocsp::OcspResponseStatus::Successful
+    );
+    for input in mutations(&ocsp, ROUNDS) {
+        let out = fixture.ocsp(&input);
+        x509_ocsp::OcspResponse::from_der(&out)
+            .unwrap_or_else(|e| panic!("OCSP answered non-DER for {}: {e}", hex::encode(&input)));
+    }
+}
+
+#[test]
+fn authorization_header_parser_survives_arbitrary_text() {
+    use sigillum::request_signing::{Credentials, canonical_query};
+    let seed = "SIGILLUM-HMAC-SHA256 KeyId=ak_0123, Timestamp=1763770000, Nonce=abcdefghijklmnop, Signature=".to_string() + &"a".repeat(64);
+    for input in mutations(seed.as_bytes(), ROUNDS) {
+        let text = String::from_utf8_lossy(&input);
+        if let Ok(c) = Credentials::parse(&text) {
+            assert_eq!(Credentials::parse(&c.to_header()).ok(), Some(c));
+        }
+        let once = canonical_query(Some(&text));
+        assert_eq!(canonical_query(Some(&once)), once);
+    }
+}
