@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::{Server, organization, person, pkilint_cert, require_tool, run, text};
+use support::{Server, organization, person, pkilint_cert, pkilint_der, require_tool, run, text};
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -219,6 +219,7 @@ fn ocsp_crl_and_tsa_interoperate_with_openssl() {
         .arg("-CAfile")
         .arg(&root_pem));
     assert!(text(&out).contains(": revoked"), "{}", text(&out));
+    pkilint_der("lint_ocsp_response", &[], &resp_path);
 
     // CRL: signed by the issuing CA, lists the serial with its reason.
     let (status, crl) = server.get_bytes("/crl/issuing.crl");
@@ -236,9 +237,17 @@ fn ocsp_crl_and_tsa_interoperate_with_openssl() {
         "serial {serial} not in CRL: {t}"
     );
     assert!(t.contains("Key Compromise"), "{t}");
+    pkilint_der("lint_crl", &["-t", "CRL", "-p", "PKIX"], &crl_path);
     let (status, root_crl) = server.get_bytes("/crl/root.crl");
     assert_eq!(status, 200);
-    assert!(openssl::x509::X509Crl::from_der(&root_crl).is_ok());
+    let root_crl_path = write(work, "root.crl", root_crl);
+    let out = run(Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-in"])
+        .arg(&root_crl_path)
+        .arg("-CAfile")
+        .arg(&root_pem));
+    assert!(text(&out).contains("verify OK"), "{}", text(&out));
+    pkilint_der("lint_crl", &["-t", "ARL", "-p", "PKIX"], &root_crl_path);
 
     // TSA: a query from openssl, verified by openssl against our chain.
     let data = write(work, "data.txt", "the document to timestamp\n");

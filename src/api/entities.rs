@@ -321,7 +321,9 @@ pub async fn list(
         .transpose()
         .map_err(crate::service::ServiceError::from)?;
     let page: EntityPage = blocking(app, move |app| {
-        app.list_entities(&caller, workspace, limit, query.cursor.as_deref())
+        // An empty cursor (`cursor=`) means the first page.
+        let cursor = query.cursor.as_deref().filter(|c| !c.is_empty());
+        app.list_entities(&caller, workspace, limit, cursor)
     })
     .await?;
     Ok(axum::Json(EntityList {

@@ -266,9 +266,29 @@ pub fn pkilint_cert(pem_path: &Path) -> String {
         .arg(pem_path));
     let report = text(&out);
     assert!(
-        report.trim().is_empty(),
+        out.status.success() && report.trim().is_empty(),
         "pkilint reports errors for {}:\n{report}",
         pem_path.display()
     );
     report
+}
+
+/// Runs one of pkilint's linters (`lint_crl`, `lint_ocsp_response`, ...) on a DER file with
+/// `extra` arguments, failing on any ERROR or FATAL finding.
+pub fn pkilint_der(linter: &str, extra: &[&str], der_path: &Path) {
+    require_tool(
+        linter,
+        "pip install pkilint (into the venv that scripts/setup.sh test creates)",
+    );
+    let out = run(Command::new(linter)
+        .arg("lint")
+        .args(extra)
+        .args(["-s", "ERROR", "--document-format", "DER"])
+        .arg(der_path));
+    let report = text(&out);
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "{linter} reports errors for {}:\n{report}",
+        der_path.display()
+    );
 }
