@@ -29,8 +29,9 @@ USER sigillum:sigillum
 WORKDIR /var/lib/sigillum
 VOLUME ["/var/lib/sigillum"]
 EXPOSE 8470
-# Listen on all interfaces inside the container; set public_url in a config file for real
-# deployments so that certificates carry the externally reachable URL.
+# Listen on all interfaces inside the container. Certificates carry SIGILLUM_PUBLIC_URL in their
+# OCSP, CRL and CA-issuer URLs: set it to the externally reachable URL before the first start.
+ENV SIGILLUM_PUBLIC_URL=http://localhost:8470
 ENTRYPOINT ["/usr/local/bin/sigillum"]
 CMD ["serve", "--data-dir", "/var/lib/sigillum/data", "--listen", "0.0.0.0:8470"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

@@ -21,7 +21,14 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   sudo_cmd=()
-  [[ "$(id -u)" == 0 ]] || sudo_cmd=(sudo)
+  if [[ "$(id -u)" != 0 ]]; then
+    if ! sudo -n true 2>/dev/null; then
+      echo "setup: missing Debian packages (${missing[*]}) and no passwordless sudo;" >&2
+      echo "       install them as root: apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+    sudo_cmd=(sudo -n)
+  fi
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -29,6 +36,19 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo is missing; install Rust 1.95+ (rustup) first" >&2
   exit 1
+fi
+if [[ "$mode" == "test" ]]; then
+  for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+      if command -v rustup >/dev/null; then
+        echo "setup: adding the $component component"
+        rustup component add "$component"
+      else
+        echo "setup: cargo $component is missing and rustup is not available to add it" >&2
+        exit 1
+      fi
+    fi
+  done
 fi
 
 if [[ "$mode" == "test" ]]; then

@@ -854,7 +854,7 @@ mod tests {
 
     fn custody() -> KeyCustody {
         let soft = Arc::new(SoftKeyStore::new(Arc::new(MasterKey::from_bytes([1; 32]))));
-        KeyCustody::new(soft.clone(), soft)
+        KeyCustody::soft_only(soft)
     }
 
     #[test]

@@ -116,6 +116,9 @@ pub struct Pkcs11Config {
     /// Number of sessions kept open for signing (a session serves one thread at a time).
     /// Default 4.
     pub sessions: usize,
+    /// Dangerous: when the token cannot generate a configured algorithm, generate a soft key
+    /// (wrapped under master.key, outside the HSM) instead of failing. Default false.
+    pub dangerous_allow_soft_fallback: bool,
 }
 
 impl Default for Pkcs11Config {
@@ -125,6 +128,7 @@ impl Default for Pkcs11Config {
             token_label: "sigillum".into(),
             pin_file: None,
             sessions: 4,
+            dangerous_allow_soft_fallback: false,
         }
     }
 }
@@ -251,6 +255,12 @@ impl Config {
                 field,
                 message: message.into(),
             }
+        }
+        if self.public_url.is_none() && self.listen.ip().is_unspecified() {
+            return Err(invalid(
+                "public_url",
+                "must be set when listening on an unspecified address (0.0.0.0 or ::): certificates carry it in their OCSP, CRL and CA-issuer URLs",
+            ));
         }
         let url = self.public_url();
         if !(url.starts_with("http://") || url.starts_with("https://"))
@@ -387,6 +397,18 @@ mod tests {
         assert!(config.validate().is_err());
         config.tsa.policy_oid = "1.2.x".into();
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn unspecified_listen_address_needs_a_public_url() {
+        let mut config = Config {
+            listen: "0.0.0.0:8470".parse().unwrap(),
+            ..Config::default()
+        };
+        assert!(config.validate().is_err());
+        config.public_url = Some("https://sign.example.com/".into());
+        config.validate().unwrap();
+        assert_eq!(config.public_url(), "https://sign.example.com");
     }
 
     #[test]

@@ -24,7 +24,7 @@ impl Fixture {
     /// Panics on failure: this is test scaffolding, not a request path.
     pub fn new() -> Self {
         let soft = Arc::new(SoftKeyStore::new(Arc::new(MasterKey::from_bytes([9; 32]))));
-        let custody = KeyCustody::new(soft.clone(), soft);
+        let custody = KeyCustody::soft_only(soft);
         let ca = CertificateAuthority::create(
             &custody,
             &CaConfig::default(),

@@ -4,6 +4,9 @@
 //!
 //! Everything here parses untrusted strings into newtypes; a value of these types is valid.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -125,7 +128,8 @@ impl fmt::Display for EntityId {
     }
 }
 
-/// A display name (organisation or person): trimmed, 1–200 characters, no control characters.
+/// A display name (organisation or person): trimmed, 1–64 characters (RFC 5280 Appendix A:
+/// ub-common-name and ub-organization-name are 64), no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
@@ -136,8 +140,11 @@ impl Name {
         if t.is_empty() {
             return Err(invalid("name", "must not be empty"));
         }
-        if t.chars().count() > 200 {
-            return Err(invalid("name", "must be at most 200 characters"));
+        if t.chars().count() > 64 {
+            return Err(invalid(
+                "name",
+                "must be at most 64 characters (the X.509 limit for common and organisation names)",
+            ));
         }
         if t.chars().any(char::is_control) {
             return Err(invalid("name", "must not contain control characters"));
@@ -186,28 +193,38 @@ impl CreditCode {
                 format!("must be 18 characters, got {}", bytes.len()),
             ));
         }
-        let mut values = [0u32; 18];
-        for (i, b) in bytes.iter().enumerate() {
+        let mut values = Vec::with_capacity(18);
+        for (position, b) in (1..).zip(bytes) {
             let Some(v) = USCC_ALPHABET.iter().position(|a| a == b) else {
                 return Err(invalid(
                     FIELD,
                     format!(
-                        "character {} ('{}') is not allowed; GB 32100-2015 uses 0-9 and A-Y without I, O, S, V, Z",
-                        i + 1,
+                        "character {position} ('{}') is not allowed; GB 32100-2015 uses 0-9 and A-Y without I, O, S, V, Z",
                         *b as char
                     ),
                 ));
             };
-            values[i] = v as u32;
+            values.push(v as u32);
         }
-        let sum: u32 = values.iter().zip(USCC_WEIGHTS).map(|(v, w)| v * w).sum();
-        let check = (31 - sum % 31) % 31;
-        if values[17] != check {
+        let (Some(&given), Some(&given_char)) = (values.last(), bytes.last()) else {
+            return Err(invalid(FIELD, "must be 18 characters"));
+        };
+        // Each value is < 31 and each weight < 31, so the sum of 17 products fits easily;
+        // wrapping arithmetic keeps the linted code free of overflow paths anyway.
+        let sum = values
+            .iter()
+            .zip(USCC_WEIGHTS)
+            .fold(0u32, |acc, (v, w)| acc.wrapping_add(v.wrapping_mul(w)));
+        let check = 31u32.wrapping_sub(sum % 31) % 31;
+        if given != check {
+            let expected = USCC_ALPHABET
+                .get(check as usize)
+                .map_or('?', |c| *c as char);
             return Err(invalid(
                 FIELD,
                 format!(
-                    "check character is '{}' but the first 17 characters require '{}'; check for a typo",
-                    bytes[17] as char, USCC_ALPHABET[check as usize] as char
+                    "check character is '{}' but the first 17 characters require '{expected}'; check for a typo",
+                    given_char as char
                 ),
             ));
         }
@@ -247,13 +264,15 @@ pub enum IdDocumentType {
 }
 
 impl IdDocumentType {
-    /// ETSI EN 319 412-1 §5.1.3 semantics prefix for the subject serialNumber.
+    /// ETSI EN 319 412-1 §5.1.3 semantics prefix for the subject serialNumber: `IDC` + country
+    /// for national identity cards, `PAS` + country for passports, and for the PRC travel permits
+    /// (which are neither) the national-scheme form `CN:` + a locally defined identifier.
     pub fn semantics_prefix(self) -> &'static str {
         match self {
             IdDocumentType::ResidentId => "IDCCN",
             IdDocumentType::Passport => "PAS",
-            IdDocumentType::HkMacaoPermit => "IDCHK",
-            IdDocumentType::TaiwanPermit => "IDCTW",
+            IdDocumentType::HkMacaoPermit => "CN:HKMOPERMIT",
+            IdDocumentType::TaiwanPermit => "CN:TWPERMIT",
         }
     }
 }
@@ -301,24 +320,34 @@ impl IdDocument {
         };
         if kind == IdDocumentType::ResidentId {
             let b = number.as_bytes();
-            if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+            let (Some((&given, digits)), 18) = (b.split_last(), b.len()) else {
+                return Err(invalid(
+                    FIELD,
+                    "a resident ID number is 17 digits followed by a digit or X",
+                ));
+            };
+            if !digits.iter().all(u8::is_ascii_digit) {
                 return Err(invalid(
                     FIELD,
                     "a resident ID number is 17 digits followed by a digit or X",
                 ));
             }
-            let sum: u32 = b[..17]
+            let sum = digits
                 .iter()
                 .zip(RESIDENT_ID_WEIGHTS)
-                .map(|(d, w)| u32::from(d - b'0') * w)
-                .sum();
-            let expected = RESIDENT_ID_CHECK[(sum % 11) as usize];
-            if b[17] != expected {
+                .fold(0u32, |acc, (d, w)| {
+                    acc.wrapping_add(u32::from(d.wrapping_sub(b'0')).wrapping_mul(w))
+                });
+            let expected = RESIDENT_ID_CHECK
+                .get((sum % 11) as usize)
+                .copied()
+                .unwrap_or(b'?');
+            if given != expected {
                 return Err(invalid(
                     FIELD,
                     format!(
                         "check character is '{}' but the first 17 digits require '{}'",
-                        b[17] as char, expected as char
+                        given as char, expected as char
                     ),
                 ));
             }
@@ -330,8 +359,8 @@ impl IdDocument {
         })
     }
 
-    /// Subject serialNumber per ETSI EN 319 412-1 §5.1.3, e.g. `IDCCN-11010519491231002X` or
-    /// `PASDE-C01X00T47`.
+    /// Subject serialNumber per ETSI EN 319 412-1 §5.1.3, e.g. `IDCCN-11010519491231002X`,
+    /// `PASDE-C01X00T47` or `CN:HKMOPERMIT-H01234567`.
     pub fn subject_serial_number(&self) -> String {
         match (&self.kind, &self.country) {
             (IdDocumentType::Passport, Some(c)) => format!("PAS{c}-{}", self.number),
@@ -375,6 +404,7 @@ pub fn parse_mobile(s: &str) -> Result<String, InvalidIdentifier> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -416,11 +446,15 @@ mod tests {
         assert!(IdDocument::parse(IdDocumentType::Passport, "E12345678", None).is_err());
         let doc = IdDocument::parse(IdDocumentType::Passport, "E12345678", Some("cn")).unwrap();
         assert_eq!(doc.subject_serial_number(), "PASCN-E12345678");
+        let doc = IdDocument::parse(IdDocumentType::HkMacaoPermit, "H01234567", None).unwrap();
+        assert_eq!(doc.subject_serial_number(), "CN:HKMOPERMIT-H01234567");
     }
 
     #[test]
     fn names_workspaces_and_ids() {
         assert!(Name::parse("  ").is_err());
+        assert!(Name::parse(&"名".repeat(64)).is_ok());
+        assert!(Name::parse(&"名".repeat(65)).is_err());
         assert_eq!(Name::parse(" 腾讯科技 ").unwrap().as_str(), "腾讯科技");
         assert!(Workspace::parse("Acme").is_err());
         assert!(Workspace::parse("acme-1").is_ok());

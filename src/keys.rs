@@ -210,26 +210,51 @@ pub trait KeyStore: Send + Sync {
     fn signer(&self, key: &KeyRef) -> Result<Arc<dyn Signer>, KeyError>;
 }
 
-/// Routes keys to the store that holds them: new keys go to the configured primary store, or to
-/// the soft store for algorithms the primary cannot generate (SoftHSM2 builds without EdDSA).
+/// Routes keys to the store that holds them: new keys go to the configured primary store. For an
+/// algorithm the primary cannot generate (e.g. a token without EdDSA), generation fails unless
+/// the operator allowed soft keys as a fallback (`keys.pkcs11.dangerous_allow_soft_fallback`).
 pub struct KeyCustody {
     primary: Arc<dyn KeyStore>,
     soft: Arc<soft::SoftKeyStore>,
+    allow_soft_fallback: bool,
 }
 
 impl KeyCustody {
-    pub fn new(primary: Arc<dyn KeyStore>, soft: Arc<soft::SoftKeyStore>) -> Self {
-        Self { primary, soft }
+    /// Custody with soft keys only (`primary` is the soft store itself).
+    pub fn soft_only(soft: Arc<soft::SoftKeyStore>) -> Self {
+        Self {
+            primary: soft.clone(),
+            soft,
+            allow_soft_fallback: false,
+        }
+    }
+
+    pub fn new(
+        primary: Arc<dyn KeyStore>,
+        soft: Arc<soft::SoftKeyStore>,
+        allow_soft_fallback: bool,
+    ) -> Self {
+        Self {
+            primary,
+            soft,
+            allow_soft_fallback,
+        }
     }
 
     pub fn primary_backend(&self) -> KeyBackend {
         self.primary.backend()
     }
 
-    /// Generates in the primary store, or in the soft store when the primary lacks `algorithm`.
+    /// Generates in the primary store; in the soft store only when the primary lacks
+    /// `algorithm` and the fallback is allowed.
     pub fn generate(&self, algorithm: KeyAlgorithm, label: &str) -> Result<KeyRef, KeyError> {
         if self.primary.supports(algorithm) {
             self.primary.generate(algorithm, label)
+        } else if !self.allow_soft_fallback {
+            Err(KeyError::UnsupportedAlgorithm {
+                algorithm,
+                backend: "configured",
+            })
         } else {
             tracing::warn!(
                 %algorithm,

@@ -32,6 +32,10 @@ enum Command {
         /// Listen address (default 127.0.0.1:8470).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Public base URL written into certificates (default http://<listen>); required when
+        /// listening on 0.0.0.0 or ::.
+        #[arg(long, env = "SIGILLUM_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Send a signed request to the API, e.g. `sigillum call POST /v1/entities --data @body.json`.
     Call {
@@ -63,7 +67,8 @@ fn main() -> ExitCode {
             config,
             data_dir,
             listen,
-        } => serve(config, data_dir, listen),
+            public_url,
+        } => serve(config, data_dir, listen, public_url),
         Command::Call {
             method,
             path,
@@ -89,6 +94,7 @@ fn serve(
     config_file: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     listen: Option<SocketAddr>,
+    public_url: Option<String>,
 ) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -111,6 +117,9 @@ fn serve(
     }
     if let Some(addr) = listen {
         config.listen = addr;
+    }
+    if let Some(url) = public_url {
+        config.public_url = Some(url);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -140,14 +149,15 @@ fn serve(
             }
         };
         tracing::info!(admin_key_file = %app.admin_key_path.display(), "admin API key file");
-        let purger = app.clone();
+        let upkeep = app.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut tick = tokio::time::interval(Duration::from_secs(300));
+            tick.tick().await; // the first tick is immediate; `open` just did the upkeep
             loop {
                 tick.tick().await;
-                let p = purger.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || p.purge_nonces()).await {
-                    tracing::warn!(error = %e, "nonce purge failed");
+                let app = upkeep.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || app.maintain()).await {
+                    tracing::warn!(error = %e, "periodic upkeep failed");
                 }
             }
         });

@@ -9,9 +9,13 @@
 //! Signature      = hex(HMAC-SHA256(secret, string to sign))
 //! ```
 //! `path` is the request path exactly as sent (percent-encoding untouched). `canonical_query`
-//! percent-decodes each `name=value` pair (`+` is a literal plus, not a space), re-encodes every
+//! percent-decodes each `name=value` pair (`+` means a space, as in the form decoding the
+//! handlers apply, so it canonicalises to `%20`), re-encodes every
 //! byte outside RFC 3986 unreserved (`A-Z a-z 0-9 - . _ ~`) as `%XX` (upper-case hex), sorts by
 //! name then value, and joins with `&`; it is empty without a query.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![deny(clippy::arithmetic_side_effects)]
 
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -139,7 +143,8 @@ pub fn canonical_query(raw_query: Option<&str>) -> String {
 }
 
 fn reencode(component: &str) -> String {
-    let bytes: Vec<u8> = percent_decode_str(component).collect();
+    let plus_as_space = component.replace('+', " ");
+    let bytes: Vec<u8> = percent_decode_str(&plus_as_space).collect();
     // Encode raw bytes; invalid UTF-8 is encoded byte by byte too.
     bytes
         .iter()
@@ -194,6 +199,7 @@ pub fn verify(secret: &[u8], string_to_sign: &str, signature_hex: &str) -> bool 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -203,10 +209,18 @@ mod tests {
         assert_eq!(canonical_query(Some("")), "");
         assert_eq!(
             canonical_query(Some("b=2&a=z&a=y&c=%7e+x%2F&d")),
-            "a=y&a=z&b=2&c=~%2Bx%2F&d="
+            "a=y&a=z&b=2&c=~%20x%2F&d="
         );
         assert_eq!(canonical_query(Some("name=%E5%BC%A0")), "name=%E5%BC%A0");
         assert_eq!(canonical_query(Some("name=张")), "name=%E5%BC%A0");
+        assert_eq!(
+            canonical_query(Some("q=a+b")),
+            canonical_query(Some("q=a%20b"))
+        );
+        assert_ne!(
+            canonical_query(Some("q=a+b")),
+            canonical_query(Some("q=a%2Bb"))
+        );
     }
 
     /// The worked examples in the README; if this changes, update the README.

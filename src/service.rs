@@ -9,8 +9,6 @@ mod revocation;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use serde::{Deserialize, Serialize};
-
 pub use access::{ApiKeyRecord, ApiKeySecret, NewApiKey, Principal, Role};
 pub use entities::{EntityDetails, EntityPage, EntityRecord, EntityView, NewEntity};
 pub use revocation::{CertificateRecord, RevocationRecord};
@@ -39,6 +37,10 @@ pub enum ServiceError {
     AdminRequired,
     #[error("certificate {serial} is already revoked")]
     AlreadyRevoked { serial: String },
+    #[error("certificate {serial} belongs to the appliance's own services")]
+    ServiceCertificate { serial: String },
+    #[error("{what} changed while this request ran")]
+    Conflict { what: &'static str },
     #[error("the key store failed: {0}")]
     Key(#[from] KeyError),
     #[error("the CA failed: {0}")]
@@ -58,10 +60,13 @@ pub struct Appliance {
     clock: SharedClock,
     ca: RwLock<CertificateAuthority>,
     tsa: TimeStampAuthority,
-    /// Built once per start; the OCSP certificate is only renewed at start-up.
-    ocsp: crate::ca::ocsp::OcspResponder,
+    /// The delegated OCSP responder; replaced when `maintain` renews its certificate.
+    ocsp: RwLock<crate::ca::ocsp::OcspResponder>,
     /// Serialises read-modify-write of the entity sequence counter.
     sequence_lock: Mutex<()>,
+    /// Serialises read-modify-write of certificate and entity records (revoke, renew), so that
+    /// concurrent revocations and renewals cannot overwrite each other.
+    record_lock: Mutex<()>,
     /// Serialises nonce check-and-insert so two concurrent requests cannot both pass.
     nonce_lock: Mutex<()>,
     /// Current CRL per issuer; owned by `revocation`.
@@ -69,10 +74,6 @@ pub struct Appliance {
     /// Admin key file location, for logs.
     pub admin_key_path: std::path::PathBuf,
 }
-
-/// A page cursor: opaque to clients.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Cursor(pub String);
 
 impl Appliance {
     pub fn config(&self) -> &Config {
@@ -118,6 +119,10 @@ impl Appliance {
         &self.custody
     }
 
+    fn ca_write(&self) -> std::sync::RwLockWriteGuard<'_, CertificateAuthority> {
+        self.ca.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn ca_read(&self) -> std::sync::RwLockReadGuard<'_, CertificateAuthority> {
         // A poisoned lock means a panic while holding it; the CA state itself is immutable
         // between writes, so reading on is safe.
@@ -131,6 +136,37 @@ impl Appliance {
         serial[0] &= 0x7f;
         serial[0] |= 0x01;
         self.tsa.respond(request_der, now, serial)
+    }
+}
+
+/// Periodic upkeep; the server runs it every few minutes. Renews the OCSP signing certificate
+/// when a third of its validity remains (so a long-running process never signs with an expired
+/// responder certificate) and forgets expired nonces.
+impl Appliance {
+    pub fn maintain(&self) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let renewed = self.ca_write().renew_ocsp_if_due(&self.custody, now)?;
+        if let Some(member) = renewed {
+            let ca = self.ca_read();
+            let mut batch = crate::store::Batch::default();
+            batch.put(
+                crate::store::Cf::Meta,
+                crate::store::keys::Meta::CaState.key(),
+                ca.state(),
+            );
+            CertificateRecord::for_ca_member(
+                IssuerTag::Issuing,
+                crate::ca::profile::ProfileName::Ocsp,
+                &member,
+            )?
+            .put(&mut batch);
+            self.store.commit(batch, crate::store::Durability::Synced)?;
+            let responder = ca.ocsp_responder()?;
+            *self.ocsp.write().unwrap_or_else(|e| e.into_inner()) = responder;
+            tracing::info!(serial = %member.serial, "renewed the OCSP signing certificate");
+        }
+        self.purge_nonces()?;
+        Ok(())
     }
 }
 

@@ -51,7 +51,29 @@ fn zero_config_start_then_restart_reuses_ca_and_data() {
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
 
+    let crl_number = |server: &Server| {
+        let (status, crl) = server.get_bytes("/crl/issuing.crl");
+        assert_eq!(status, 200);
+        let path = server.dir.join("n.crl");
+        std::fs::write(&path, crl).unwrap();
+        let out = run(Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-noout", "-crlnumber", "-in"])
+            .arg(&path));
+        let t = text(&out);
+        let hex = t
+            .trim()
+            .strip_prefix("crlNumber=0x")
+            .unwrap_or_else(|| panic!("{t}"))
+            .to_owned();
+        u64::from_str_radix(&hex, 16).unwrap()
+    };
+    let number_before = crl_number(&server);
+
     server.restart();
+    assert!(
+        crl_number(&server) > number_before,
+        "CRL numbers increase across restarts"
+    );
     let (_, root_after) = server.get_bytes("/v1/ca/root.pem");
     assert_eq!(root_before, root_after, "the CA must survive a restart");
     let admin_after = server.admin_key();
@@ -334,12 +356,13 @@ fn hmac_scheme_with_an_independent_client() {
     let id = created["id"].as_str().unwrap().to_owned();
     let entity_path = format!("/v1/entities/{id}");
 
-    // A query with characters that need encoding, in a different order than sent.
+    // A query out of canonical order, with an empty value and a percent-encoded unreserved
+    // character that canonicalisation must decode (`%61` is `a`).
     let mut args = vec![
         "GET",
         "/v1/entities",
         "--query",
-        "limit=5&cursor=&workspace=acme",
+        "workspace=%61cme&limit=5&cursor=",
     ];
     args.extend(key);
     let (status, _, page) = python_call(&server, &args);
@@ -392,6 +415,14 @@ fn hmac_scheme_with_an_independent_client() {
     // Stale timestamp.
     let stale = (time::OffsetDateTime::now_utc().unix_timestamp() - 301).to_string();
     let mut args = vec!["GET", entity_path.as_str(), "--timestamp", stale.as_str()];
+    args.extend(key);
+    expect(args, 401, "timestamp_out_of_window");
+    let future = (time::OffsetDateTime::now_utc().unix_timestamp() + 301).to_string();
+    let mut args = vec!["GET", entity_path.as_str(), "--timestamp", future.as_str()];
+    args.extend(key);
+    expect(args, 401, "timestamp_out_of_window");
+    let absurd = i64::MIN.to_string();
+    let mut args = vec!["GET", entity_path.as_str(), "--timestamp", absurd.as_str()];
     args.extend(key);
     expect(args, 401, "timestamp_out_of_window");
     // Replayed nonce: the same signed request twice.
@@ -552,6 +583,16 @@ fn bad_input_gets_problem_json() {
     );
     let r = reqwest::blocking::get(format!("{}/nope", server.url)).unwrap();
     assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = reqwest::blocking::get(format!("{}/v1/ca/%FF", server.url)).unwrap();
+    assert!(r.status().is_client_error());
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = reqwest::blocking::Client::new()
+        .delete(format!("{}/v1/ca/root.pem", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
     // Protocol endpoints refuse garbage with protocol-level errors, not 5xx.
     let r = reqwest::blocking::Client::new()
         .post(format!("{}/tsa", server.url))
@@ -579,6 +620,9 @@ fn bad_input_gets_problem_json() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 413);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["code"], "body_too_large");
     assert!(
         !server.log_text().contains("panicked"),
         "{}",
@@ -635,17 +679,69 @@ fn listing_renewal_and_operations_endpoints() {
         before["certificate"]["serial"]
     );
     let old_serial = before["certificate"]["serial"].as_str().unwrap();
-    let (status, v) = server.call(
-        &acme,
-        "POST",
-        &format!("/v1/certificates/{old_serial}/revoke"),
-        Some(json!({"reason": "keyCompromise"})),
-    );
+    // Renewal revoked the old certificate as superseded; a later key compromise is still
+    // signalled (the reason changes, the date stays), and only once.
+    let revoke = |key, serial: &str, reason: &str| {
+        server.call(
+            key,
+            "POST",
+            &format!("/v1/certificates/{serial}/revoke"),
+            Some(json!({ "reason": reason })),
+        )
+    };
+    let (status, v) = revoke(&acme, old_serial, "affiliationChanged");
     assert_eq!(
         (status, v["code"].as_str()),
         (409, Some("already_revoked")),
-        "renewal supersedes: {v}"
+        "{v}"
     );
+    let (status, v) = revoke(&acme, old_serial, "keyCompromise");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["revocation_reason"], "keyCompromise");
+    let (status, v) = revoke(&acme, old_serial, "keyCompromise");
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (409, Some("already_revoked")),
+        "{v}"
+    );
+
+    // Another workspace can neither read, renew, revoke nor list acme's entities, and is not
+    // told the owning workspace's name.
+    let current = renewed["certificate"]["serial"].as_str().unwrap();
+    for (method, path, body) in [
+        ("GET", format!("/v1/entities/{}", ids[0]), None),
+        ("POST", format!("/v1/entities/{}/renew", ids[0]), None),
+        (
+            "POST",
+            format!("/v1/certificates/{current}/revoke"),
+            Some(json!({"reason": "keyCompromise"})),
+        ),
+        ("GET", "/v1/entities?workspace=acme".to_owned(), None),
+    ] {
+        let (status, v) = server.call(&globex, method, &path, body);
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (403, Some("workspace_forbidden")),
+            "{method} {path}: {v}"
+        );
+        assert!(!v["detail"].as_str().unwrap().contains("acme"), "{v}");
+    }
+    let (_, still) = server.call(&acme, "GET", &format!("/v1/entities/{}", ids[0]), None);
+    assert_eq!(still["certificate"]["status"], "good");
+
+    // The appliance's own OCSP and TSA certificates are not revocable through the API.
+    let admin = server.admin_key();
+    for name in ["ocsp", "tsa"] {
+        let (_, der) = server.get_bytes(&format!("/v1/ca/{name}.crt"));
+        let cert = openssl::x509::X509::from_der(&der).unwrap();
+        let serial = hex::encode(cert.serial_number().to_bn().unwrap().to_vec());
+        let (status, v) = revoke(&admin, &serial, "keyCompromise");
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (409, Some("service_certificate")),
+            "{v}"
+        );
+    }
 
     let (status, openapi) = server.get_bytes("/openapi.json");
     assert_eq!(status, 200);
@@ -709,5 +805,90 @@ fn pkcs11_backend_certificates_pass_openssl_verify_and_pkilint() {
         !server
             .log_text()
             .contains(&std::fs::read_to_string(hsm.join("user.pin")).unwrap())
+    );
+}
+
+/// Concurrent renewals and revocations: no lost update, one valid certificate per entity.
+#[test]
+fn concurrent_renewals_and_revocations_do_not_lose_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]);
+    let acme = server.workspace_key("acme");
+    let (_, entity) = server.call(&acme, "POST", "/v1/entities", Some(person(None)));
+    let id = entity["id"].as_str().unwrap().to_owned();
+    let first = entity["certificate"]["serial"].as_str().unwrap().to_owned();
+
+    let renewals: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let key = server.workspace_key("acme");
+                let path = format!("/v1/entities/{id}/renew");
+                let server = &server;
+                scope.spawn(move || server.call(&key, "POST", &path, None))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut issued = vec![first];
+    for (status, v) in &renewals {
+        match status {
+            200 => issued.push(v["certificate"]["serial"].as_str().unwrap().to_owned()),
+            409 => assert_eq!(v["code"], "conflict", "{v}"),
+            _ => panic!("unexpected {status}: {v}"),
+        }
+    }
+    assert!(
+        issued.len() >= 2,
+        "at least one renewal succeeds: {renewals:?}"
+    );
+    let (_, now) = server.call(&acme, "GET", &format!("/v1/entities/{id}"), None);
+    let current = now["certificate"]["serial"].as_str().unwrap().to_owned();
+    let (_, crl) = server.get_bytes("/crl/issuing.crl");
+    let crl = openssl::x509::X509Crl::from_der(&crl).unwrap();
+    let revoked: Vec<String> = crl
+        .get_revoked()
+        .map(|r| {
+            r.iter()
+                .map(|e| hex::encode(e.serial_number().to_bn().unwrap().to_vec()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for serial in &issued {
+        assert_eq!(
+            revoked.contains(serial),
+            *serial != current,
+            "exactly the non-current certificates are revoked: {serial} (current {current}, revoked {revoked:?})"
+        );
+    }
+
+    let outcomes: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let key = server.workspace_key("acme");
+                let path = format!("/v1/certificates/{current}/revoke");
+                let server = &server;
+                scope.spawn(move || {
+                    server
+                        .call(
+                            &key,
+                            "POST",
+                            &path,
+                            Some(json!({"reason": "cessationOfOperation"})),
+                        )
+                        .0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        outcomes.iter().filter(|s| **s == 200).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|s| **s == 409).count(),
+        3,
+        "{outcomes:?}"
     );
 }

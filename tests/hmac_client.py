@@ -28,8 +28,8 @@ def canonical_query(query):
         if not part:
             continue
         name, _, value = part.partition("=")
-        # Decode (a '+' stays a literal plus), then encode everything but RFC 3986 unreserved.
-        enc = lambda s: urllib.parse.quote(urllib.parse.unquote_to_bytes(s), safe="-._~")
+        # Decode ('+' is a space), then encode everything but RFC 3986 unreserved.
+        enc = lambda s: urllib.parse.quote(urllib.parse.unquote_to_bytes(s.replace("+", " ")), safe="-._~")
         pairs.append((enc(name), enc(value)))
     pairs.sort()
     return "&".join(f"{n}={v}" for n, v in pairs)

@@ -33,6 +33,7 @@ fn config(dir: &Path) -> Pkcs11Config {
         token_label: TOKEN_LABEL.into(),
         pin_file: Some(dir.join("user.pin")),
         sessions: 2,
+        ..Pkcs11Config::default()
     }
 }
 

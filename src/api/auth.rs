@@ -4,6 +4,9 @@
 //! within the window, key known, signature matches (constant time), nonce unseen. The nonce is
 //! remembered only after the signature verifies, so nobody can burn another caller's nonces.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
@@ -40,9 +43,9 @@ pub async fn authenticate(
         Ok(c) => c,
         Err(e) => return unauthorized("malformed_authorization", e.0),
     };
-    let window = app.config().api.auth_window_seconds as i64;
+    let window = app.config().api.auth_window_seconds;
     let now = app.clock().now().unix_timestamp();
-    if (now - credentials.timestamp).abs() > window {
+    if now.abs_diff(credentials.timestamp) > window {
         return unauthorized(
             "timestamp_out_of_window",
             format!(

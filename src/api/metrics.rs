@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -105,7 +106,17 @@ pub async fn track(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
+    // Only standard methods become labels: a client-chosen method must not grow the map.
+    let method = match *request.method() {
+        Method::GET
+        | Method::POST
+        | Method::PUT
+        | Method::DELETE
+        | Method::HEAD
+        | Method::OPTIONS
+        | Method::PATCH => request.method().as_str().to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let start = Instant::now();
     let response = next.run(request).await;
     metrics.record(

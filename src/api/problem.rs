@@ -86,11 +86,12 @@ impl From<ServiceError> for Problem {
                 },
                 format!("{what} {id} does not exist"),
             ),
-            ServiceError::WrongWorkspace { caller, target } => Problem::new(
+            // The other workspace is not named: workspace names are other tenants' data.
+            ServiceError::WrongWorkspace { caller, .. } => Problem::new(
                 StatusCode::FORBIDDEN,
                 "workspace_forbidden",
                 format!(
-                    "this API key acts for workspace {caller}; the resource belongs to {target}. Use a key of that workspace"
+                    "this API key acts for workspace {caller} only; the resource belongs to another workspace"
                 ),
             ),
             ServiceError::AdminRequired => Problem::new(
@@ -103,6 +104,18 @@ impl From<ServiceError> for Problem {
                 "already_revoked",
                 format!("certificate {serial} is already revoked; revocation is permanent"),
             ),
+            ServiceError::ServiceCertificate { serial } => Problem::new(
+                StatusCode::CONFLICT,
+                "service_certificate",
+                format!(
+                    "certificate {serial} is one of the appliance's own (OCSP or TSA); it is replaced by the appliance, not revoked through the API"
+                ),
+            ),
+            ServiceError::Conflict { what } => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{what} changed while this request ran; read it again and retry"),
+            ),
             other => {
                 tracing::error!(error = %other, "request failed");
                 Problem::internal()
@@ -112,3 +125,49 @@ impl From<ServiceError> for Problem {
 }
 
 pub type ApiResult<T> = Result<T, Problem>;
+
+/// Middleware: turns any error response that is not already a problem document (axum's own
+/// extractor rejections, the body limit, the timeout layer) into one, so that every 4xx/5xx a
+/// client sees has a stable `code` and a `detail`.
+pub async fn ensure_problem(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return response;
+    }
+    let (code, detail): (&'static str, &str) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            "the request body exceeds the limit for this endpoint",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            "the request took longer than api.request_timeout_seconds; retry later",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the Content-Type is not accepted by this endpoint; see /openapi.json",
+        ),
+        StatusCode::NOT_FOUND => ("route_not_found", "no such endpoint; see /openapi.json"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not accept that method; see /openapi.json",
+        ),
+        s if s.is_server_error() => return Problem::internal().into_response(),
+        _ => (
+            "bad_request",
+            "the request could not be understood (path, query or body); see /openapi.json",
+        ),
+    };
+    Problem::new(status, code, detail).into_response()
+}

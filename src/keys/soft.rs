@@ -35,23 +35,39 @@ pub struct MasterKey(Zeroizing<[u8; 32]>);
 
 impl MasterKey {
     /// Loads `path`, or creates it with 32 random bytes (mode 0600) if it does not exist.
+    ///
+    /// Creation is atomic: the key is written and fsynced under a temporary name, then hard-linked
+    /// into place (which fails if another process won the race), so a crash never leaves a
+    /// truncated master key behind.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
         let err = |message: String| KeyError::MasterKey {
             path: path.display().to_string(),
             message,
         };
-        match OpenOptions::new()
+        if path.exists() {
+            return Self::load(path);
+        }
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let mut key = Zeroizing::new([0u8; 32]);
+        openssl::rand::rand_bytes(key.as_mut())?;
+        let written = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(path)
-        {
-            Ok(mut file) => {
-                let mut key = Zeroizing::new([0u8; 32]);
-                openssl::rand::rand_bytes(key.as_mut())?;
-                file.write_all(key.as_ref())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| err(format!("cannot write: {e}")))?;
+            .open(&tmp)
+            .and_then(|mut file| {
+                file.write_all(key.as_ref())?;
+                file.sync_all()
+            });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(format!("cannot write: {e}")));
+        }
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
                 if let Some(dir) = path.parent() {
                     crate::store::sync_dir(dir).map_err(|e| err(format!("cannot sync: {e}")))?;
                 }

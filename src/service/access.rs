@@ -155,7 +155,12 @@ impl Appliance {
         let secret = self
             .master
             .open(&aad(&record.key_id), &record.wrapped_secret)
-            .ok_or_else(|| KeyError::Unwrap(crate::keys::KeyId::random()))?;
+            .ok_or_else(|| {
+                KeyError::Crypto(format!(
+                    "the secret of API key {} could not be unwrapped (wrong master key?)",
+                    record.key_id
+                ))
+            })?;
         Ok(record
             .principal()
             .map(|principal| ApiKeySecret { principal, secret }))

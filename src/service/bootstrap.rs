@@ -15,7 +15,7 @@ use crate::config::{Config, KeyBackend};
 use crate::keys::pkcs11::Pkcs11KeyStore;
 use crate::keys::soft::{MasterKey, SoftKeyStore};
 use crate::keys::{KeyCustody, KeyStore};
-use crate::store::keys::{IssuerTag, Meta};
+use crate::store::keys::Meta;
 use crate::store::{Batch, Cf, Durability, Store};
 use crate::tsa::TimeStampAuthority;
 
@@ -43,27 +43,16 @@ impl Appliance {
             KeyBackend::Soft => soft.clone(),
             KeyBackend::Pkcs11 => Arc::new(Pkcs11KeyStore::open(&config.keys.pkcs11)?),
         };
-        let custody = Arc::new(KeyCustody::new(primary, soft));
+        let custody = Arc::new(KeyCustody::new(
+            primary,
+            soft,
+            config.keys.pkcs11.dangerous_allow_soft_fallback,
+        ));
         let public_url = config.public_url();
         let now = clock.now();
 
         let ca = match store.get::<CaState>(Cf::Meta, Meta::CaState.key())? {
-            Some(state) => {
-                let mut ca = CertificateAuthority::open(state, &custody, &config.ca, &public_url)?;
-                if let Some(renewed) = ca.renew_ocsp_if_due(&custody, now)? {
-                    let mut batch = Batch::default();
-                    batch.put(Cf::Meta, Meta::CaState.key(), ca.state());
-                    let record = CertificateRecord::for_ca_member(
-                        IssuerTag::Issuing,
-                        crate::ca::profile::ProfileName::Ocsp,
-                        &renewed,
-                    )?;
-                    record.put(&mut batch);
-                    store.commit(batch, Durability::Synced)?;
-                    tracing::info!(serial = %renewed.serial, "renewed the OCSP signing certificate");
-                }
-                ca
-            }
+            Some(state) => CertificateAuthority::open(state, &custody, &config.ca, &public_url)?,
             None => {
                 let ca = CertificateAuthority::create(&custody, &config.ca, &public_url, now)?;
                 let mut batch = Batch::default();
@@ -117,14 +106,17 @@ impl Appliance {
             clock,
             ca: RwLock::new(ca),
             tsa,
-            ocsp,
+            ocsp: RwLock::new(ocsp),
             sequence_lock: Mutex::new(()),
+            record_lock: Mutex::new(()),
             nonce_lock: Mutex::new(()),
             crls: Mutex::new(HashMap::new()),
             admin_key_path,
             config,
         });
         appliance.ensure_admin_key()?;
+        // Renews the OCSP certificate if it came due while the appliance was down.
+        appliance.maintain()?;
         Ok(appliance)
     }
 

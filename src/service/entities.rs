@@ -258,16 +258,26 @@ impl Appliance {
         caller: &Principal,
         id: &EntityId,
     ) -> Result<EntityView, ServiceError> {
-        let mut entity = self.load_entity(id)?;
-        caller.authorize(&entity.workspace)?;
+        let before = self.load_entity(id)?;
+        caller.authorize(&before.workspace)?;
+        // Key generation and issuance (slow, possibly an HSM) happen outside the lock; the
+        // read-modify-write below re-checks that nobody renewed in the meantime.
         let key = self.custody.generate(
             self.config.ca.entity_key_algorithm,
             &format!("sigillum-entity-{id}"),
         )?;
         let now = self.clock.now();
-        let issued = self.issue_for(&entity.details, &key, now)?;
+        let issued = self.issue_for(&before.details, &key, now)?;
         let certificate =
-            CertificateRecord::for_entity(&issued, entity.details.profile(), id, &entity.workspace);
+            CertificateRecord::for_entity(&issued, before.details.profile(), id, &before.workspace);
+
+        let _guard = lock(&self.record_lock);
+        let mut entity = self.load_entity(id)?;
+        if entity.certificate != before.certificate {
+            return Err(ServiceError::Conflict {
+                what: "the entity's certificate",
+            });
+        }
         let mut old = self.certificate_record(IssuerTag::Issuing, &entity.certificate)?;
         let mut batch = Batch::default();
         if old.revocation.is_none() {

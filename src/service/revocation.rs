@@ -122,29 +122,48 @@ impl Appliance {
     }
 
     /// Revokes an entity certificate of the issuing CA. Durable before it returns; the issuing
-    /// CRL is regenerated right after.
+    /// CRL is regenerated right after. A certificate already revoked for another reason (e.g.
+    /// `superseded` by renewal) may be revoked again as `keyCompromise`: the reason changes and the
+    /// revocation date stays, so relying parties learn of the compromise.
     pub fn revoke_certificate(
         &self,
         caller: &Principal,
         serial: &Serial,
         reason: RevocationReasonCode,
     ) -> Result<CertificateRecord, ServiceError> {
+        let _guard = lock(&self.record_lock);
         let mut record = self.certificate_record(IssuerTag::Issuing, serial)?;
         match &record.workspace {
             Some(ws) => caller.authorize(ws)?,
-            // Service certificates (OCSP, TSA) are the operator's, not a workspace's.
-            None if matches!(caller, Principal::Admin { .. }) => {}
-            None => return Err(ServiceError::AdminRequired),
+            // OCSP and TSA certificates are the appliance's own; they are replaced, not revoked
+            // through the API.
+            None => {
+                return Err(ServiceError::ServiceCertificate {
+                    serial: serial.to_hex(),
+                });
+            }
         }
-        if record.revocation.is_some() {
-            return Err(ServiceError::AlreadyRevoked {
-                serial: serial.to_hex(),
-            });
-        }
-        record.revocation = Some(RevocationRecord {
-            revoked_at: self.clock.now().unix_timestamp(),
-            reason,
-        });
+        let now = self.clock.now().unix_timestamp();
+        record.revocation = match record.revocation {
+            None => Some(RevocationRecord {
+                revoked_at: now,
+                reason,
+            }),
+            Some(existing)
+                if reason == RevocationReasonCode::KeyCompromise
+                    && existing.reason != RevocationReasonCode::KeyCompromise =>
+            {
+                Some(RevocationRecord {
+                    revoked_at: existing.revoked_at,
+                    reason,
+                })
+            }
+            Some(_) => {
+                return Err(ServiceError::AlreadyRevoked {
+                    serial: serial.to_hex(),
+                });
+            }
+        };
         let mut batch = Batch::default();
         record.put(&mut batch);
         self.store.commit(batch, Durability::Synced)?;
@@ -221,8 +240,13 @@ impl Appliance {
     /// Answers a DER OCSP request for certificates of the issuing CA.
     pub fn ocsp(&self, request_der: &[u8]) -> Vec<u8> {
         let now = self.clock.now();
-        let next_update =
-            now + Duration::hours(i64::from(self.config.ca.ocsp_response_validity_hours));
+        // Never promise freshness beyond the responder certificate's own validity.
+        let responder_not_after =
+            OffsetDateTime::from_unix_timestamp(self.ca_read().state().ocsp.not_after)
+                .unwrap_or(now);
+        let next_update = (now
+            + Duration::hours(i64::from(self.config.ca.ocsp_response_validity_hours)))
+        .min(responder_not_after);
         let lookup = |serial: &[u8]| -> CertStatusInfo {
             let Some(serial) = Serial::from_bytes(serial) else {
                 return CertStatusInfo::Unknown;
@@ -244,7 +268,8 @@ impl Appliance {
                 }
             }
         };
-        self.ocsp.respond(request_der, now, next_update, &lookup)
+        let ocsp = self.ocsp.read().unwrap_or_else(|e| e.into_inner());
+        ocsp.respond(request_der, now, next_update, &lookup)
     }
 }
 
