@@ -100,12 +100,13 @@ pub fn router(app: Arc<Appliance>) -> Router {
         .merge(metrics_route)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(problem::ensure_problem))
         .layer(middleware::from_fn_with_state(metrics, metrics::track))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.request_timeout_seconds),
         ))
+        // Outside the timeout, so that its bare 408 becomes a problem document too.
+        .layer(middleware::from_fn(problem::ensure_problem))
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal().into_response()
         }))

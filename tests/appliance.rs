@@ -527,60 +527,54 @@ fn bad_input_gets_problem_json() {
     // The check character error names the expected character.
     let (_, v) = send(br#"{"kind":"organization","name":"A","credit_code":"91440300708461136X","workspace":"acme"}"#);
     assert!(v["detail"].as_str().unwrap().contains("'T'"), "{v}");
-    // Unknown routes, unknown entities, bad serials, bad reasons.
-    let (status, v) = server.call(
-        &admin,
-        "GET",
-        "/v1/entities/ent_00000000000000000000000000000000",
-        None,
-    );
-    assert_eq!(
-        (status, v["code"].as_str()),
-        (404, Some("entity_not_found"))
-    );
-    let (status, v) = server.call(&admin, "GET", "/v1/entities/garbage", None);
-    assert_eq!(
-        (status, v["code"].as_str()),
-        (404, Some("entity_not_found"))
-    );
-    let (status, v) = server.call(
-        &admin,
-        "POST",
-        "/v1/certificates/zz/revoke",
-        Some(json!({"reason": "keyCompromise"})),
-    );
-    assert_eq!(
-        (status, v["code"].as_str()),
-        (404, Some("certificate_not_found"))
-    );
-    let (status, v) = server.call(
-        &admin,
-        "POST",
-        "/v1/certificates/01/revoke",
-        Some(json!({"reason": "certificateHold"})),
-    );
-    assert_eq!(
-        (status, v["code"].as_str()),
-        (422, Some("invalid_request")),
-        "{v}"
-    );
-    let (status, v) = server.call(&admin, "GET", "/v1/entities?workspace=acme&limit=0", None);
-    assert_eq!(
-        (status, v["code"].as_str()),
-        (422, Some("invalid_field")),
-        "{v}"
-    );
-    let (status, v) = server.call(
-        &admin,
-        "GET",
-        "/v1/entities?workspace=acme&colour=red",
-        None,
-    );
-    assert_eq!(
-        (status, v["code"].as_str()),
-        (400, Some("invalid_query")),
-        "{v}"
-    );
+    // Unknown routes, unknown entities, bad serials, bad reasons, bad queries.
+    let revoke_body = |reason: &str| Some(json!({ "reason": reason }));
+    let cases = [
+        (
+            "GET",
+            "/v1/entities/ent_00000000000000000000000000000000",
+            None,
+            404,
+            "entity_not_found",
+        ),
+        ("GET", "/v1/entities/garbage", None, 404, "entity_not_found"),
+        (
+            "POST",
+            "/v1/certificates/zz/revoke",
+            revoke_body("keyCompromise"),
+            404,
+            "certificate_not_found",
+        ),
+        (
+            "POST",
+            "/v1/certificates/01/revoke",
+            revoke_body("certificateHold"),
+            422,
+            "invalid_request",
+        ),
+        (
+            "GET",
+            "/v1/entities?workspace=acme&limit=0",
+            None,
+            422,
+            "invalid_field",
+        ),
+        (
+            "GET",
+            "/v1/entities?workspace=acme&colour=red",
+            None,
+            400,
+            "invalid_query",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let (got, v) = server.call(&admin, method, path, body);
+        assert_eq!(
+            (got, v["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {v}"
+        );
+    }
     let r = reqwest::blocking::get(format!("{}/nope", server.url)).unwrap();
     assert_eq!(r.status().as_u16(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");

@@ -171,3 +171,57 @@ pub async fn ensure_problem(
     };
     Problem::new(status, code, detail).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn framework_errors_become_problem_documents() {
+        let app = Router::new()
+            .route(
+                "/timeout",
+                get(|| async { (StatusCode::REQUEST_TIMEOUT, "") }),
+            )
+            .route(
+                "/boom",
+                get(|| async { (StatusCode::BAD_GATEWAY, "upstream said: secret") }),
+            )
+            .route("/ok", get(|| async { "fine" }))
+            .layer(axum::middleware::from_fn(ensure_problem));
+        for (path, status, code) in [
+            ("/timeout", 408, "request_timeout"),
+            ("/boom", 500, "internal_error"),
+            ("/missing", 404, "route_not_found"),
+        ] {
+            let response = app
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let got_status = response.status().as_u16();
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/problem+json"
+            );
+            let body = axum::body::to_bytes(response.into_body(), 4096)
+                .await
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["code"], code, "{path}");
+            assert_eq!(got_status, if path == "/boom" { 500 } else { status });
+            assert!(!String::from_utf8_lossy(&body).contains("secret"));
+        }
+        let ok = app
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+}
