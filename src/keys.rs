@@ -208,6 +208,9 @@ pub trait KeyStore: Send + Sync {
     fn supports(&self, algorithm: KeyAlgorithm) -> bool;
     fn generate(&self, algorithm: KeyAlgorithm, label: &str) -> Result<KeyRef, KeyError>;
     fn signer(&self, key: &KeyRef) -> Result<Arc<dyn Signer>, KeyError>;
+    /// Destroys a key that will never sign again (e.g. after its certificate was superseded).
+    /// Idempotent: destroying an absent key succeeds.
+    fn destroy(&self, key: &KeyRef) -> Result<(), KeyError>;
 }
 
 /// Routes keys to the store that holds them: new keys go to the configured primary store. For an
@@ -262,6 +265,17 @@ impl KeyCustody {
                 "primary key store cannot generate this algorithm; using the soft key store"
             );
             self.soft.generate(algorithm, label)
+        }
+    }
+
+    pub fn destroy(&self, key: &KeyRef) -> Result<(), KeyError> {
+        match key.backend {
+            KeyBackend::Soft => self.soft.destroy(key),
+            backend if backend == self.primary.backend() => self.primary.destroy(key),
+            found => Err(KeyError::WrongBackend {
+                id: key.id.clone(),
+                found,
+            }),
         }
     }
 

@@ -790,6 +790,19 @@ fn pkcs11_backend_certificates_pass_openssl_verify_and_pkilint() {
         &[("SOFTHSM2_CONF", conf.to_str().unwrap())],
     );
     certificates_pass_openssl_and_pkilint(&server, "pkcs11");
+    // Renewal re-keys in the token and destroys the superseded key there.
+    let admin = server.admin_key();
+    let (status, entity) = server.call(&admin, "POST", "/v1/entities", Some(person(Some("acme"))));
+    assert_eq!(status, 201, "{entity}");
+    let id = entity["id"].as_str().unwrap();
+    let (status, renewed) = server.call(&admin, "POST", &format!("/v1/entities/{id}/renew"), None);
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(renewed["key_backend"], "pkcs11");
+    assert!(
+        !server.log_text().contains("could not destroy"),
+        "{}",
+        server.log_text()
+    );
     // The keys live in the token, and the PIN never reaches the log.
     let out = run(Command::new("softhsm2-util")
         .arg("--show-slots")

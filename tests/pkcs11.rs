@@ -330,3 +330,16 @@ fn wrong_token_label_names_the_label_and_lists_the_available_ones() {
         "the PIN leaked into: {message}"
     );
 }
+
+#[test]
+fn destroyed_keys_are_gone_from_the_token() {
+    let fx = fixture();
+    let key = fx
+        .store
+        .generate(KeyAlgorithm::EcdsaP256, "doomed")
+        .unwrap();
+    fx.store.signer(&key).unwrap().sign(b"before").unwrap();
+    fx.store.destroy(&key).unwrap();
+    assert!(matches!(fx.store.signer(&key), Err(KeyError::NotFound(_))));
+    fx.store.destroy(&key).unwrap(); // idempotent
+}

@@ -68,6 +68,9 @@ pub enum CertStatusInfo {
     },
     /// Not a certificate this CA knows.
     Unknown,
+    /// The records could not be read just now; the whole response becomes `tryLater`
+    /// (RFC 6960 §2.3) rather than a signed, wrong `unknown`.
+    Unavailable,
 }
 
 /// Errors setting up an [`OcspResponder`]. Requests never error: they get an `OCSPResponse`.
@@ -199,7 +202,8 @@ impl OcspResponder {
     ///
     /// Errors: `malformedRequest` for oversized or undecodable requests and for empty or more
     /// than [`MAX_REQUESTS`] entries; `unauthorized` when no entry names our issuer;
-    /// `internalError` if signing fails.
+    /// `tryLater` when `lookup` reports [`CertStatusInfo::Unavailable`]; `internalError` if
+    /// signing fails.
     pub fn respond(
         &self,
         request_der: &[u8],
@@ -212,6 +216,7 @@ impl OcspResponder {
             .unwrap_or_else(|failure| match failure {
                 Failure::Malformed => OcspResponse::malformed_request(),
                 Failure::Unauthorized => OcspResponse::unauthorized(),
+                Failure::TryLater => OcspResponse::try_later(),
                 Failure::Internal(message) => {
                     tracing::error!(%message, "OCSP response could not be produced");
                     OcspResponse::internal_error()
@@ -306,6 +311,7 @@ impl OcspResponder {
 enum Failure {
     Malformed,
     Unauthorized,
+    TryLater,
     Internal(String),
 }
 
@@ -333,6 +339,7 @@ fn cert_status(info: CertStatusInfo) -> Result<CertStatus, Failure> {
     Ok(match info {
         CertStatusInfo::Good => CertStatus::good(),
         CertStatusInfo::Unknown => CertStatus::unknown(),
+        CertStatusInfo::Unavailable => return Err(Failure::TryLater),
         CertStatusInfo::Revoked { at, reason } => CertStatus::Revoked(RevokedInfo {
             revocation_time: ocsp_time(at)?,
             revocation_reason: reason.and_then(crl_reason),
@@ -522,6 +529,18 @@ mod tests {
             CertStatus::unknown()
         );
         assert!(basic.nonce().is_none());
+    }
+
+    #[test]
+    fn unreadable_records_answer_try_later_not_unknown() {
+        let pki = TestPki::new();
+        let (responder, _) = responder(&pki, KeyAlgorithm::EcdsaP256);
+        let leaf = pki.leaf("leaf");
+        let request = request_for(&pki, &[&leaf], None);
+        assert_eq!(
+            status(&responder.respond(&request, NOW, NEXT, &|_| CertStatusInfo::Unavailable)),
+            x509_ocsp::OcspResponseStatus::TryLater
+        );
     }
 
     #[test]

@@ -415,6 +415,26 @@ impl KeyStore for Pkcs11KeyStore {
         })
     }
 
+    /// Destroys the private and public key objects with `CKA_ID = key.id`.
+    fn destroy(&self, key: &KeyRef) -> Result<(), KeyError> {
+        if key.backend != KeyBackend::Pkcs11 {
+            return Err(KeyError::WrongBackend {
+                id: key.id.clone(),
+                found: key.backend,
+            });
+        }
+        lock(&self.token.handles).remove(&key.id);
+        self.token
+            .pool
+            .with_session(|session| {
+                for handle in session.find_objects(&[Attribute::Id(key.id.to_bytes().to_vec())])? {
+                    session.destroy_object(handle)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| crypto(&format!("destroying key {}", key.id), &e))
+    }
+
     fn signer(&self, key: &KeyRef) -> Result<Arc<dyn Signer>, KeyError> {
         if key.backend != KeyBackend::Pkcs11 {
             return Err(KeyError::WrongBackend {

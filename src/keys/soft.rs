@@ -236,6 +236,12 @@ impl KeyStore for SoftKeyStore {
         })
     }
 
+    /// A soft key exists only inside the `KeyRef` that its owner stores; overwriting that record
+    /// is the destruction (RocksDB drops the old value at its next compaction).
+    fn destroy(&self, _key: &KeyRef) -> Result<(), KeyError> {
+        Ok(())
+    }
+
     fn signer(&self, key: &KeyRef) -> Result<Arc<dyn Signer>, KeyError> {
         if key.backend != KeyBackend::Soft {
             return Err(KeyError::WrongBackend {

@@ -291,11 +291,16 @@ impl Appliance {
             .previous_certificates
             .push(entity.certificate.clone());
         entity.certificate = issued.serial.clone();
-        entity.key = key;
+        let old_key = std::mem::replace(&mut entity.key, key);
         batch.put(Cf::Entities, id.as_str().as_bytes().to_vec(), &entity);
         certificate.put(&mut batch);
         self.store.commit(batch, Durability::Synced)?;
         self.invalidate_crl(IssuerTag::Issuing);
+        // The superseded key never signs again; destroy it so a later leak of the token or data
+        // directory cannot produce signatures with it. Failure leaves an unused key behind.
+        if let Err(e) = self.custody.destroy(&old_key) {
+            tracing::warn!(entity = %id, key = %old_key.id, error = %e, "could not destroy the superseded key");
+        }
         tracing::info!(entity = %id, serial = %issued.serial, superseded = %old.serial, "renewed entity certificate");
         Ok(EntityView {
             entity,

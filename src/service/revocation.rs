@@ -264,7 +264,7 @@ impl Appliance {
                 Err(ServiceError::NotFound { .. }) => CertStatusInfo::Unknown,
                 Err(e) => {
                     tracing::error!(error = %e, "OCSP lookup failed");
-                    CertStatusInfo::Unknown
+                    CertStatusInfo::Unavailable
                 }
             }
         };
