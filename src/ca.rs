@@ -381,10 +381,12 @@ impl CertificateAuthority {
         )
     }
 
-    /// Replaces the OCSP signing certificate (new key) when less than a third of its validity
-    /// remains. Returns the new member for the caller to persist.
-    pub fn renew_ocsp_if_due(
-        &mut self,
+    /// A new OCSP signing key and certificate when less than a third of the current one's
+    /// validity remains. Changes nothing: the caller persists the state with
+    /// [`CertificateAuthority::with_ocsp`] and then installs it with
+    /// [`CertificateAuthority::install_ocsp`].
+    pub fn ocsp_renewal_due(
+        &self,
         custody: &KeyCustody,
         now: OffsetDateTime,
     ) -> Result<Option<CaMember>, CaError> {
@@ -407,9 +409,22 @@ impl CertificateAuthority {
             now,
             days(self.config.ocsp_validity_days).min(not_after(&self.state.issuing) - now),
         )?;
-        self.ocsp = custody.signer(&key)?;
-        self.state.ocsp = member(key, &cert);
-        Ok(Some(self.state.ocsp.clone()))
+        Ok(Some(member(key, &cert)))
+    }
+
+    /// The persisted state with `ocsp` as the OCSP member.
+    pub fn with_ocsp(&self, ocsp: CaMember) -> CaState {
+        CaState {
+            ocsp,
+            ..self.state.clone()
+        }
+    }
+
+    /// Switches to a renewed OCSP member (after its state was persisted).
+    pub fn install_ocsp(&mut self, ocsp: CaMember, custody: &KeyCustody) -> Result<(), CaError> {
+        self.ocsp = custody.signer(&ocsp.key)?;
+        self.state.ocsp = ocsp;
+        Ok(())
     }
 
     /// Signs a full CRL (RFC 5280 §5) for `issuer` listing `revoked`.

@@ -145,14 +145,14 @@ impl Appliance {
 impl Appliance {
     pub fn maintain(&self) -> Result<(), ServiceError> {
         let now = self.clock.now();
-        let renewed = self.ca_write().renew_ocsp_if_due(&self.custody, now)?;
-        if let Some(member) = renewed {
-            let ca = self.ca_read();
+        let renewal = self.ca_read().ocsp_renewal_due(&self.custody, now)?;
+        if let Some(member) = renewal {
+            // Persist first, then switch: a failed commit leaves the running state unchanged.
             let mut batch = crate::store::Batch::default();
             batch.put(
                 crate::store::Cf::Meta,
                 crate::store::keys::Meta::CaState.key(),
-                ca.state(),
+                &self.ca_read().with_ocsp(member.clone()),
             );
             CertificateRecord::for_ca_member(
                 IssuerTag::Issuing,
@@ -161,6 +161,8 @@ impl Appliance {
             )?
             .put(&mut batch);
             self.store.commit(batch, crate::store::Durability::Synced)?;
+            let mut ca = self.ca_write();
+            ca.install_ocsp(member.clone(), &self.custody)?;
             let responder = ca.ocsp_responder()?;
             *self.ocsp.write().unwrap_or_else(|e| e.into_inner()) = responder;
             tracing::info!(serial = %member.serial, "renewed the OCSP signing certificate");
