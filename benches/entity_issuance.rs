@@ -55,7 +55,7 @@ fn bench_entities(c: &mut Criterion) {
     // nothing else in this process reads or writes the environment concurrently.
     unsafe { std::env::set_var("SOFTHSM2_CONF", hsm_dir.path().join("softhsm2.conf")) };
     let admin = Principal::Admin {
-        key_id: "bench".into(),
+        key_id: sigillum::identity::ApiKeyId::generate(),
     };
     let mut group = c.benchmark_group("entity_create");
     group.sample_size(30);

@@ -6,12 +6,13 @@ use std::path::Path;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use crate::identity::ApiKeyId;
 use crate::request_signing::{self, Credentials};
 
 /// An API key as written to `admin-api-key.json` or returned by `POST /v1/api-keys`.
 #[derive(Deserialize)]
 pub struct KeyFile {
-    pub key_id: String,
+    pub key_id: ApiKeyId,
     pub secret: Zeroizing<String>,
 }
 

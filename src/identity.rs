@@ -80,6 +80,55 @@ impl fmt::Display for Workspace {
     }
 }
 
+/// API key identifier: `ak_` followed by 24 lower-case hex digits (96 random bits). Public: it
+/// names the key in every signed request; the secret is what authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ApiKeyId(String);
+
+impl ApiKeyId {
+    pub fn generate() -> Self {
+        Self(format!("ak_{}", hex::encode(rand::random::<[u8; 12]>())))
+    }
+
+    pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
+        match s.strip_prefix("ak_") {
+            Some(h)
+                if h.len() == 24 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Ok(Self(s.to_owned()))
+            }
+            _ => Err(invalid(
+                "key_id",
+                "API key ids look like ak_ followed by 24 hex digits",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ApiKeyId {
+    type Error = InvalidIdentifier;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ApiKeyId> for String {
+    fn from(id: ApiKeyId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for ApiKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Entity identifier: `ent_` followed by 32 lower-case hex digits (128 random bits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -460,6 +509,9 @@ mod tests {
         assert!(Workspace::parse("acme-1").is_ok());
         let id = EntityId::random();
         assert_eq!(EntityId::parse(id.as_str()).unwrap(), id);
+        let key = ApiKeyId::generate();
+        assert_eq!(ApiKeyId::parse(key.as_str()).unwrap(), key);
+        assert!(ApiKeyId::parse("ak_0123").is_err());
         assert!(EntityId::parse("ent_xyz").is_err());
         assert!(parse_email("a@b.cn").is_ok());
         assert!(parse_email("a@b").is_err());

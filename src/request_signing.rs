@@ -21,6 +21,8 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
+use crate::identity::ApiKeyId;
+
 pub const SCHEME: &str = "SIGILLUM-HMAC-SHA256";
 
 /// Bytes left unencoded: RFC 3986 §2.3 unreserved characters.
@@ -33,7 +35,7 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// Parsed `Authorization` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
-    pub key_id: String,
+    pub key_id: ApiKeyId,
     pub timestamp: i64,
     pub nonce: String,
     /// Lower-case hex.
@@ -76,15 +78,8 @@ impl Credentials {
                 return Err(bad("a parameter appears twice"));
             }
         }
-        let key_id = key_id.ok_or_else(|| bad("KeyId is missing"))?;
-        if key_id.is_empty()
-            || key_id.len() > 64
-            || !key_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(bad("KeyId is not a sigillum key id"));
-        }
+        let key_id = ApiKeyId::parse(&key_id.ok_or_else(|| bad("KeyId is missing"))?)
+            .map_err(|_| bad("KeyId is not a sigillum key id (ak_ followed by 24 hex digits)"))?;
         let timestamp = timestamp
             .ok_or_else(|| bad("Timestamp is missing"))?
             .parse::<i64>()
@@ -266,7 +261,7 @@ mod tests {
     #[test]
     fn header_roundtrip_and_rejections() {
         let c = Credentials {
-            key_id: "ak_0123".into(),
+            key_id: ApiKeyId::parse("ak_0123456789abcdef01234567").unwrap(),
             timestamp: 5,
             nonce: "abcdefghijklmnop".into(),
             signature: "a".repeat(64),

@@ -155,7 +155,7 @@ fn tsa_and_ocsp_survive_mutated_requests() {
 #[test]
 fn authorization_header_parser_survives_arbitrary_text() {
     use sigillum::request_signing::{Credentials, canonical_query};
-    let seed = "SIGILLUM-HMAC-SHA256 KeyId=ak_0123, Timestamp=1763770000, Nonce=abcdefghijklmnop, Signature=".to_string() + &"a".repeat(64);
+    let seed = "SIGILLUM-HMAC-SHA256 KeyId=ak_0123456789abcdef01234567, Timestamp=1763770000, Nonce=abcdefghijklmnop, Signature=".to_string() + &"a".repeat(64);
     for input in mutations(seed.as_bytes(), ROUNDS) {
         let text = String::from_utf8_lossy(&input);
         if let Ok(c) = Credentials::parse(&text) {

@@ -35,7 +35,7 @@ fn ocsp_certificate_is_renewed_before_expiry_and_survives_restart() {
     let clock = FixedClock::at(time::OffsetDateTime::now_utc().unix_timestamp());
     let app = open(dir.path(), &clock);
     let admin = Principal::Admin {
-        key_id: "test".into(),
+        key_id: sigillum::identity::ApiKeyId::generate(),
     };
     let view = app
         .create_entity(

@@ -43,7 +43,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         axum::Json(ApiKeyResponse {
-            key_id: key.key_id,
+            key_id: key.key_id.to_string(),
             secret: key.secret,
             workspace: key.workspace.to_string(),
         }),

@@ -50,6 +50,12 @@ use crate::config::{KeyBackend, Pkcs11Config};
 
 const BACKEND_NAME: &str = "pkcs11";
 
+/// Serialises token-object creation and destruction across the process. SoftHSM2's file-backed
+/// object store fails concurrent `C_GenerateKeyPair`/`C_CreateObject` calls with
+/// `CKR_GENERAL_ERROR` (SoftHSMv2 issue #573; Parsec serialises for the same reason). Key
+/// management is rare, so this costs nothing that matters; signing stays concurrent.
+static OBJECT_LIFECYCLE: Mutex<()> = Mutex::new(());
+
 /// `CKA_EC_PARAMS` for P-256: DER `OBJECT IDENTIFIER 1.2.840.10045.3.1.7` (prime256v1).
 const EC_PARAMS_P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 
@@ -297,6 +303,7 @@ impl Pkcs11KeyStore {
             Attribute::Id(id.to_bytes().to_vec()),
             Attribute::Label(label.as_bytes().to_vec()),
         ];
+        let _objects = lock(&OBJECT_LIFECYCLE);
         let generated = self.token.pool.with_session(|session| match algorithm {
             KeyAlgorithm::EcdsaP256 => {
                 public.push(Attribute::EcParams(EC_PARAMS_P256.to_vec()));
@@ -388,6 +395,7 @@ impl KeyStore for Pkcs11KeyStore {
         let spki_der = match checked {
             Ok(spki_der) => spki_der,
             Err(e) => {
+                let _objects = lock(&OBJECT_LIFECYCLE);
                 let destroyed = self.token.pool.with_session(|session| {
                     session.destroy_object(private)?;
                     session.destroy_object(public)
@@ -424,6 +432,7 @@ impl KeyStore for Pkcs11KeyStore {
             });
         }
         lock(&self.token.handles).remove(&key.id);
+        let _objects = lock(&OBJECT_LIFECYCLE);
         self.token
             .pool
             .with_session(|session| {

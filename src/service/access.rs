@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::{Appliance, ServiceError, lock};
-use crate::identity::Workspace;
+use crate::identity::{ApiKeyId, Workspace};
 use crate::keys::KeyError;
 use crate::keys::soft::MasterKey;
 use crate::store::{Batch, Cf, Durability};
@@ -28,7 +28,7 @@ pub enum Role {
 /// A stored API key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
-    pub key_id: String,
+    pub key_id: ApiKeyId,
     pub role: Role,
     pub workspace: Option<Workspace>,
     #[serde(with = "crate::store::serde_b64")]
@@ -40,16 +40,16 @@ pub struct ApiKeyRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Admin {
-        key_id: String,
+        key_id: ApiKeyId,
     },
     Workspace {
-        key_id: String,
+        key_id: ApiKeyId,
         workspace: Workspace,
     },
 }
 
 impl Principal {
-    pub fn key_id(&self) -> &str {
+    pub fn key_id(&self) -> &ApiKeyId {
         match self {
             Principal::Admin { key_id } | Principal::Workspace { key_id, .. } => key_id,
         }
@@ -94,14 +94,14 @@ pub struct ApiKeySecret {
 /// A newly created API key; the secret is shown once.
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
-    pub key_id: String,
+    pub key_id: ApiKeyId,
     pub secret: String,
     pub workspace: Workspace,
 }
 
-fn aad(key_id: &str) -> Vec<u8> {
+fn aad(key_id: &ApiKeyId) -> Vec<u8> {
     let mut aad = b"sigillum-api-key-v1\0".to_vec();
-    aad.extend_from_slice(key_id.as_bytes());
+    aad.extend_from_slice(key_id.as_str().as_bytes());
     aad
 }
 
@@ -113,7 +113,7 @@ impl ApiKeyRecord {
         workspace: Option<Workspace>,
         now: OffsetDateTime,
     ) -> Result<(Self, Zeroizing<String>), KeyError> {
-        let key_id = format!("ak_{}", hex::encode(rand::random::<[u8; 12]>()));
+        let key_id = ApiKeyId::generate();
         let raw = Zeroizing::new(rand::random::<[u8; 32]>());
         let secret = Zeroizing::new(URL_SAFE_NO_PAD.encode(raw.as_ref()));
         let wrapped_secret = master.seal(&aad(&key_id), secret.as_bytes())?;
@@ -145,10 +145,10 @@ impl ApiKeyRecord {
 
 impl Appliance {
     /// Looks up a key and unwraps its secret. `Ok(None)` for unknown keys.
-    pub fn api_key_secret(&self, key_id: &str) -> Result<Option<ApiKeySecret>, ServiceError> {
+    pub fn api_key_secret(&self, key_id: &ApiKeyId) -> Result<Option<ApiKeySecret>, ServiceError> {
         let Some(record) = self
             .store
-            .get::<ApiKeyRecord>(Cf::ApiKeys, key_id.as_bytes())?
+            .get::<ApiKeyRecord>(Cf::ApiKeys, key_id.as_str().as_bytes())?
         else {
             return Ok(None);
         };
@@ -170,11 +170,11 @@ impl Appliance {
     /// Buffered durability: a nonce lost to a power cut within the window is an accepted risk.
     pub fn remember_nonce(
         &self,
-        key_id: &str,
+        key_id: &ApiKeyId,
         nonce: &str,
         timestamp: i64,
     ) -> Result<bool, ServiceError> {
-        let key = crate::store::keys::nonce(key_id, nonce);
+        let key = crate::store::keys::nonce(key_id.as_str(), nonce);
         let _guard = lock(&self.nonce_lock);
         if self.store.get_raw(Cf::Nonces, &key)?.is_some() {
             return Ok(false);
@@ -212,7 +212,11 @@ impl Appliance {
             self.clock.now(),
         )?;
         let mut batch = Batch::default();
-        batch.put(Cf::ApiKeys, record.key_id.as_bytes().to_vec(), &record);
+        batch.put(
+            Cf::ApiKeys,
+            record.key_id.as_str().as_bytes().to_vec(),
+            &record,
+        );
         self.store.commit(batch, Durability::Synced)?;
         tracing::info!(key_id = %record.key_id, %workspace, "created a workspace API key");
         Ok(NewApiKey {

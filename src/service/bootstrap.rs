@@ -147,12 +147,9 @@ impl Appliance {
         )
         .map_err(|e| ServiceError::Startup(format!("cannot write the admin key file: {e}")))?;
         let mut batch = Batch::default();
-        batch.put(Cf::ApiKeys, record.key_id.as_bytes().to_vec(), &record);
-        batch.put_raw(
-            Cf::Meta,
-            Meta::AdminKeyId.key(),
-            record.key_id.as_bytes().to_vec(),
-        );
+        let key_id = record.key_id.as_str().as_bytes().to_vec();
+        batch.put(Cf::ApiKeys, key_id.clone(), &record);
+        batch.put_raw(Cf::Meta, Meta::AdminKeyId.key(), key_id);
         self.store.commit(batch, Durability::Synced)?;
         tracing::info!(
             key_id = %record.key_id,
