@@ -17,6 +17,26 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+# Cargo compiles the build scripts of dependencies differently for check units (clippy) and
+# build units (test): host dependencies such as libc are unified differently in the two modes.
+# RocksDB's C++ (most of a cold build) would therefore compile twice. The test build links the
+# static library that the check unit already built instead (librocksdb-sys honours
+# ROCKSDB_LIB_DIR/ROCKSDB_STATIC; same sources, same compiler and flags).
+rocksdb_out="$(cargo check --locked --all-targets --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "build-script-executed" and "librocksdb-sys@" in m.get("package_id", ""):
+        print(m["out_dir"])
+')"
+if [[ -n "$rocksdb_out" && -f "$rocksdb_out/librocksdb.a" ]]; then
+  echo "== linking RocksDB from $rocksdb_out"
+  export ROCKSDB_LIB_DIR="$rocksdb_out" ROCKSDB_STATIC=1
+fi
+
 echo "== cargo test --all-targets (benches run once each in test mode)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
