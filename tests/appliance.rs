@@ -339,12 +339,11 @@ fn hmac_scheme_with_an_independent_client() {
     let server = Server::start(dir.path(), &[], &[]);
     let acme = server.workspace_key("acme");
     let other = server.workspace_key("globex");
-    let key = [
-        "--key-id",
-        acme.key_id.as_str(),
-        "--secret",
-        acme.secret.as_str(),
-    ];
+    // `--secret=…` in one argument: a base64url secret may start with '-', which argparse would
+    // take for an option (a flaky failure once in ~30 runs before this form).
+    let acme_secret = format!("--secret={}", acme.secret.as_str());
+    let other_secret = format!("--secret={}", other.secret.as_str());
+    let key = ["--key-id", acme.key_id.as_str(), acme_secret.as_str()];
     let body = serde_json::to_string(&organization(None)).unwrap();
 
     // A correct request succeeds.
@@ -446,8 +445,7 @@ fn hmac_scheme_with_an_independent_client() {
             &entity_path,
             "--key-id",
             other.key_id.as_str(),
-            "--secret",
-            &other.secret,
+            &other_secret,
         ],
         403,
         "workspace_forbidden",
