@@ -13,8 +13,7 @@ use sigillum::ca::Subject;
 use sigillum::ca::profile::ProfileName;
 use sigillum::fuzzing::Fixture;
 use sigillum::identity::{CreditCode, Name};
-use sigillum::keys::KeyAlgorithm;
-use support::{require_tool, run, text};
+use support::{openssl_ocsp_request, require_tool, run, text};
 
 const ROUNDS: usize = 3000;
 
@@ -68,7 +67,6 @@ fn fixture_requests(fixture: &Fixture) -> (Vec<u8>, Vec<u8>) {
         .unwrap()
         .public_key_to_der()
         .unwrap();
-    let _ = KeyAlgorithm::EcdsaP256;
     let leaf = fixture
         .ca
         .issue(
@@ -82,31 +80,8 @@ fn fixture_requests(fixture: &Fixture) -> (Vec<u8>, Vec<u8>) {
             time::OffsetDateTime::now_utc(),
         )
         .unwrap();
-    let pem = |der: &[u8]| {
-        openssl::x509::X509::from_der(der)
-            .unwrap()
-            .to_pem()
-            .unwrap()
-    };
-    std::fs::write(dir.path().join("leaf.pem"), pem(&leaf.der)).unwrap();
-    std::fs::write(
-        dir.path().join("issuing.pem"),
-        pem(&fixture.ca.state().issuing.cert_der),
-    )
-    .unwrap();
-    let ocsp_req = dir.path().join("req.der");
-    let out = run(Command::new("openssl")
-        .args(["ocsp", "-issuer"])
-        .arg(dir.path().join("issuing.pem"))
-        .arg("-cert")
-        .arg(dir.path().join("leaf.pem"))
-        .arg("-reqout")
-        .arg(&ocsp_req));
-    assert!(out.status.success(), "{}", text(&out));
-    (
-        std::fs::read(tsq).unwrap(),
-        std::fs::read(ocsp_req).unwrap(),
-    )
+    let ocsp = openssl_ocsp_request(dir.path(), &fixture.ca.state().issuing.cert_der, &leaf.der);
+    (std::fs::read(tsq).unwrap(), ocsp)
 }
 
 #[test]

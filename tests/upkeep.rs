@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::Arc;
 
 use der::{Decode, Encode};
@@ -11,7 +10,7 @@ use sigillum::clock::FixedClock;
 use sigillum::config::Config;
 use sigillum::identity::{CreditCode, Name, Workspace};
 use sigillum::service::{Appliance, EntityDetails, NewEntity, Principal};
-use support::{require_tool, run, text};
+use support::{openssl_ocsp_request, require_tool};
 
 fn open(dir: &std::path::Path, clock: &FixedClock) -> Arc<Appliance> {
     let config = Config {
@@ -50,28 +49,11 @@ fn ocsp_certificate_is_renewed_before_expiry_and_survives_restart() {
             },
         )
         .unwrap();
-    let pem = |der: &[u8]| {
-        openssl::x509::X509::from_der(der)
-            .unwrap()
-            .to_pem()
-            .unwrap()
-    };
-    std::fs::write(dir.path().join("leaf.pem"), pem(&view.certificate.der)).unwrap();
-    std::fs::write(
-        dir.path().join("issuing.pem"),
-        pem(&app.ca_certificate_der("issuing").unwrap()),
-    )
-    .unwrap();
-    let req = dir.path().join("req.der");
-    let out = run(Command::new("openssl")
-        .args(["ocsp", "-issuer"])
-        .arg(dir.path().join("issuing.pem"))
-        .arg("-cert")
-        .arg(dir.path().join("leaf.pem"))
-        .arg("-reqout")
-        .arg(&req));
-    assert!(out.status.success(), "{}", text(&out));
-    let request = std::fs::read(&req).unwrap();
+    let request = openssl_ocsp_request(
+        dir.path(),
+        &app.ca_certificate_der("issuing").unwrap(),
+        &view.certificate.der,
+    );
 
     let original = app.ca_certificate_der("ocsp").unwrap();
     assert_eq!(responder_cert(&app.ocsp(&request)), original);

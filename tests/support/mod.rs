@@ -292,3 +292,26 @@ pub fn pkilint_der(linter: &str, extra: &[&str], der_path: &Path) {
         der_path.display()
     );
 }
+
+/// A DER OCSP request for `leaf_der` issued by `issuer_der`, made by the openssl CLI.
+pub fn openssl_ocsp_request(dir: &Path, issuer_der: &[u8], leaf_der: &[u8]) -> Vec<u8> {
+    require_tool("openssl", "apt-get install openssl");
+    let pem = |der: &[u8]| {
+        openssl::x509::X509::from_der(der)
+            .unwrap()
+            .to_pem()
+            .unwrap()
+    };
+    std::fs::write(dir.join("ocsp-issuer.pem"), pem(issuer_der)).unwrap();
+    std::fs::write(dir.join("ocsp-leaf.pem"), pem(leaf_der)).unwrap();
+    let request = dir.join("ocsp-req.der");
+    let out = run(Command::new("openssl")
+        .args(["ocsp", "-issuer"])
+        .arg(dir.join("ocsp-issuer.pem"))
+        .arg("-cert")
+        .arg(dir.join("ocsp-leaf.pem"))
+        .arg("-reqout")
+        .arg(&request));
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::read(request).unwrap()
+}
