@@ -5,6 +5,7 @@ mod api_keys;
 mod auth;
 mod entities;
 mod json;
+mod log;
 mod metrics;
 mod pki;
 pub mod problem;
@@ -33,6 +34,7 @@ use problem::Problem;
         entities::create, entities::get, entities::list, entities::renew, entities::revoke,
         api_keys::create,
         pki::root_pem, pki::chain_pem, pki::ca_der, pki::crl, pki::ocsp_post, pki::ocsp_get, pki::tsa,
+        log::checkpoint, log::tile, log::public_key, log::inclusion, log::consistency, log::entry,
         healthz, readyz, metrics_text, openapi_json,
     ),
     components(schemas(Problem)),
@@ -84,6 +86,12 @@ pub fn router(app: Arc<Appliance>) -> Router {
         .route("/v1/ca/chain.pem", get(pki::chain_pem))
         .route("/v1/ca/{file}", get(pki::ca_der))
         .route("/crl/{file}", get(pki::crl))
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/tile/{*path}", get(log::tile))
+        .route("/v1/log/public-key", get(log::public_key))
+        .route("/v1/log/proof/inclusion", get(log::inclusion))
+        .route("/v1/log/proof/consistency", get(log::consistency))
+        .route("/v1/log/entries/{index}", get(log::entry))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi_json));
@@ -174,7 +182,7 @@ pub async fn readyz(State(app): State<Arc<Appliance>>) -> Response {
         Err(_) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
-            "the store is not answering; see the server log",
+            "the store is not answering or the transparency log has halted; see the server log",
         )
         .into_response(),
     }

@@ -134,6 +134,19 @@ pub enum RevocationReasonCode {
 
 impl RevocationReasonCode {
     /// The CRLReason enumeration value.
+    /// The RFC 5280 name, as in the API (`keyCompromise`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unspecified => "unspecified",
+            Self::KeyCompromise => "keyCompromise",
+            Self::CaCompromise => "cACompromise",
+            Self::AffiliationChanged => "affiliationChanged",
+            Self::Superseded => "superseded",
+            Self::CessationOfOperation => "cessationOfOperation",
+            Self::PrivilegeWithdrawn => "privilegeWithdrawn",
+        }
+    }
+
     pub fn code(self) -> u8 {
         match self {
             Self::Unspecified => 0,

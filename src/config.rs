@@ -32,6 +32,8 @@ pub struct Config {
     pub ca: CaConfig,
     /// Time-stamping authority settings.
     pub tsa: TsaConfig,
+    /// Transparency log settings.
+    pub log: LogConfig,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             ca: CaConfig::default(),
             tsa: TsaConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }
@@ -209,6 +212,31 @@ impl Default for TsaConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Origin line of checkpoints and name of the log key (C2SP tlog-checkpoint): a schema-less
+    /// URL without spaces or `+`. Fixed when the log is created; default: `public_url` without
+    /// its scheme, e.g. `sign.example.com`.
+    pub origin: Option<String>,
+    /// Most events sequenced in one group commit. Default 4096.
+    pub max_batch: usize,
+    /// Least time between two commits (and so two checkpoints), in milliseconds; appends that
+    /// arrive meanwhile join the next batch. Default 0: commit as soon as the previous one is
+    /// durable.
+    pub min_batch_interval_ms: u64,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            origin: None,
+            max_batch: 4096,
+            min_batch_interval_ms: 0,
+        }
+    }
+}
+
 /// An invalid configuration, with what to fix.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -238,6 +266,19 @@ impl Config {
             path: path.to_owned(),
             message: e.to_string(),
         })
+    }
+
+    /// The log origin: `log.origin`, or the public URL without scheme.
+    pub fn log_origin(&self) -> String {
+        match &self.log.origin {
+            Some(origin) => origin.clone(),
+            None => {
+                let url = self.public_url();
+                url.split_once("://")
+                    .map_or(url.as_str(), |(_, rest)| rest)
+                    .to_owned()
+            }
+        }
     }
 
     /// The public base URL without trailing slash.
@@ -278,6 +319,23 @@ impl Config {
             return Err(invalid(
                 "api.auth_window_seconds",
                 "must be within 1..=3600",
+            ));
+        }
+        if let Some(origin) = &self.log.origin
+            && (!crate::tlog::note::valid_key_name(origin) || !origin.is_ascii())
+        {
+            return Err(invalid(
+                "log.origin",
+                "must be non-empty ASCII without spaces or '+', e.g. sign.example.com/log",
+            ));
+        }
+        if self.log.max_batch == 0 || self.log.max_batch > 65_536 {
+            return Err(invalid("log.max_batch", "must be within 1..=65536"));
+        }
+        if self.log.min_batch_interval_ms > 10_000 {
+            return Err(invalid(
+                "log.min_batch_interval_ms",
+                "must be at most 10000",
             ));
         }
         if self.api.max_page_size == 0 {

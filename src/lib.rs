@@ -19,4 +19,5 @@ pub mod keys;
 pub mod request_signing;
 pub mod service;
 pub mod store;
+pub mod tlog;
 pub mod tsa;

@@ -58,6 +58,33 @@ enum Command {
     },
     /// Print the configuration file with every default.
     ConfigDefaults,
+    /// Transparency-log tools.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Audit a running log from the outside: verify the checkpoint signature, recompute every
+    /// tile and the root from the entries, and check consistency with a trusted checkpoint.
+    /// Exits 1 on any discrepancy, 2 if the audit could not run.
+    Audit {
+        /// Base URL of the appliance.
+        #[arg(long, default_value = "http://127.0.0.1:8470", env = "SIGILLUM_URL")]
+        server: String,
+        /// A checkpoint (signed note) trusted from an earlier audit; the log must extend it.
+        #[arg(long)]
+        trusted_checkpoint: Option<PathBuf>,
+        /// The log's verifier key (`<name>+<id>+<key>`), obtained out of band. Default: the key
+        /// the server publishes at /v1/log/public-key (then pin it with --trusted-checkpoint).
+        #[arg(long)]
+        verifier_key: Option<String>,
+        /// Write the audited checkpoint here, to pass as --trusted-checkpoint next time.
+        #[arg(long)]
+        save_checkpoint: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -77,6 +104,15 @@ fn main() -> ExitCode {
             key_file,
             data_dir,
         } => call(&method, &path, data, &url, key_file, &data_dir),
+        Command::Log {
+            command:
+                LogCommand::Audit {
+                    server,
+                    trusted_checkpoint,
+                    verifier_key,
+                    save_checkpoint,
+                },
+        } => audit(&server, trusted_checkpoint, verifier_key, save_checkpoint),
         Command::ConfigDefaults => match toml::to_string_pretty(&Config::default()) {
             Ok(text) => {
                 print!("{text}");
@@ -252,6 +288,67 @@ fn call(
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn audit(
+    server: &str,
+    trusted: Option<PathBuf>,
+    verifier_key: Option<String>,
+    save: Option<PathBuf>,
+) -> ExitCode {
+    use sigillum::tlog::audit::{self, HttpSource};
+    use sigillum::tlog::note::VerifierKey;
+    let trusted_text = match trusted.as_deref().map(std::fs::read_to_string).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read the trusted checkpoint: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let source = match HttpSource::new(server) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let key = match verifier_key {
+        Some(k) => VerifierKey::parse(&k).map_err(|e| audit::AuditError(e.to_string())),
+        None => audit::fetch_verifier_key(&source),
+    };
+    let key = match key {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match audit::audit(&source, &key, trusted_text.as_deref()) {
+        Ok(report) => {
+            let cp = &report.checkpoint.checkpoint;
+            println!(
+                "OK: {} entries, {} tiles recomputed; root {} matches the checkpoint signed by {}",
+                report.entries,
+                report.tiles_checked,
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, cp.root),
+                key.encode()
+            );
+            if let Some(m) = report.extends {
+                println!("OK: the log extends the trusted checkpoint of size {m}");
+            }
+            if let Some(path) = save
+                && let Err(e) = std::fs::write(&path, &report.checkpoint.note)
+            {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("AUDIT FAILED: {e}");
+            ExitCode::FAILURE
         }
     }
 }

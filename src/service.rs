@@ -47,6 +47,8 @@ pub enum ServiceError {
     Ca(#[from] CaError),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
+    #[error("the transparency log failed: {0}")]
+    Log(#[from] crate::tlog::LogError),
     #[error("start-up failed: {0}")]
     Startup(String),
 }
@@ -62,8 +64,11 @@ pub struct Appliance {
     tsa: TimeStampAuthority,
     /// The delegated OCSP responder; replaced when `maintain` renews its certificate.
     ocsp: RwLock<crate::ca::ocsp::OcspResponder>,
-    /// Serialises read-modify-write of the entity sequence counter.
-    sequence_lock: Mutex<()>,
+    /// The transparency log every issuance, revocation and signature is recorded in.
+    log: crate::tlog::Log,
+    /// Entity sequences (paging order) are `sequence_base + log index of the issuance event`;
+    /// the base is above every sequence given out before the log existed.
+    sequence_base: u64,
     /// Serialises read-modify-write of certificate and entity records (revoke, renew), so that
     /// concurrent revocations and renewals cannot overwrite each other.
     record_lock: Mutex<()>,
@@ -86,6 +91,7 @@ impl Appliance {
 
     /// Whether the store answers and the CA keys sign: the readiness probe.
     pub fn ready(&self) -> Result<(), ServiceError> {
+        self.log.health().map_err(crate::tlog::LogError::Halted)?;
         self.store.get_raw(
             crate::store::Cf::Meta,
             crate::store::keys::Meta::CaState.key(),
@@ -112,6 +118,11 @@ impl Appliance {
             "tsa" => state.tsa.cert_der.clone(),
             _ => return None,
         })
+    }
+
+    /// The transparency log.
+    pub fn log(&self) -> &crate::tlog::Log {
+        &self.log
     }
 
     /// The key custody; for benchmarks and tests that exercise keys directly.

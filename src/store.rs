@@ -36,10 +36,17 @@ pub enum Cf {
     Nonces,
     /// Current CRL per issuer. Key: issuer tag.
     Crls,
+    /// Transparency-log entries. Key: leaf index (u64 BE); value: the entry bytes.
+    LogEntries,
+    /// Transparency-log hash tiles, full or the current partial one (a prefix of the full tile).
+    /// Key: level (u8) ‖ tile index (u64 BE); value: 32-byte hashes.
+    LogTiles,
+    /// Transparency-log lookup indexes; see [`keys::log_index`].
+    LogIndex,
 }
 
 impl Cf {
-    pub const ALL: [Cf; 8] = [
+    pub const ALL: [Cf; 11] = [
         Cf::Meta,
         Cf::Entities,
         Cf::WorkspaceEntities,
@@ -48,6 +55,9 @@ impl Cf {
         Cf::ApiKeys,
         Cf::Nonces,
         Cf::Crls,
+        Cf::LogEntries,
+        Cf::LogTiles,
+        Cf::LogIndex,
     ];
 
     fn name(self) -> &'static str {
@@ -60,6 +70,9 @@ impl Cf {
             Cf::ApiKeys => "api_keys",
             Cf::Nonces => "nonces",
             Cf::Crls => "crls",
+            Cf::LogEntries => "log_entries",
+            Cf::LogTiles => "log_tiles",
+            Cf::LogIndex => "log_index",
         }
     }
 }
@@ -193,6 +206,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Up to `limit` entries with `start <= key < end`, in key order.
+    pub fn scan_range(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let iter = self
+            .db
+            .iterator_cf(self.cf(cf), IteratorMode::From(start, Direction::Forward));
+        let mut out = Vec::new();
+        for item in iter {
+            let (key, value) = item?;
+            if *key >= *end || out.len() >= limit {
+                break;
+            }
+            out.push(Entry {
+                key: key.into_vec(),
+                value: value.into_vec(),
+            });
+        }
+        Ok(out)
+    }
+
     /// Applies `batch` atomically with the requested durability.
     pub fn commit(&self, batch: Batch, durability: Durability) -> Result<(), StoreError> {
         let mut options = WriteOptions::default();
@@ -272,6 +310,11 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// Appends the writes of `other` after these.
+    pub fn extend(&mut self, other: Batch) {
+        self.ops.extend(other.ops);
     }
 }
 

@@ -135,6 +135,9 @@ pub struct CertificateResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revocation_reason: Option<RevocationReasonCode>,
     pub sha256_fingerprint: String,
+    /// Transparency-log indexes of this certificate's events (issuance, revocation), oldest
+    /// first; see `/v1/log/entries/{index}`.
+    pub log_events: Vec<u64>,
 }
 
 fn rfc3339(t: i64) -> String {
@@ -159,6 +162,7 @@ impl From<&CertificateRecord> for CertificateResponse {
             revoked_at: r.revocation.map(|x| rfc3339(x.revoked_at)),
             revocation_reason: r.revocation.map(|x| x.reason),
             sha256_fingerprint: crate::ca::fingerprint(&r.der),
+            log_events: Vec::new(),
         }
     }
 }
@@ -246,13 +250,30 @@ pub async fn create(
     let request = body
         .validate()
         .map_err(crate::service::ServiceError::from)?;
-    let view = blocking(app, move |app| app.create_entity(&caller, request)).await?;
+    let (view, events) = blocking(app, move |app| {
+        with_events(app, app.create_entity(&caller, request)?)
+    })
+    .await?;
     let location = format!("/v1/entities/{}", view.entity.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        axum::Json(EntityResponse::from(&view)),
+        axum::Json(response(&view, events)),
     ))
+}
+
+fn with_events(
+    app: &Appliance,
+    view: EntityView,
+) -> Result<(EntityView, Vec<u64>), crate::service::ServiceError> {
+    let events = app.certificate_log_events(&view.certificate.serial)?;
+    Ok((view, events))
+}
+
+fn response(view: &EntityView, events: Vec<u64>) -> EntityResponse {
+    let mut out = EntityResponse::from(view);
+    out.certificate.log_events = events;
+    out
 }
 
 fn parse_id(id: &str) -> Result<EntityId, Problem> {
@@ -271,8 +292,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<EntityResponse>> {
     let id = parse_id(&id)?;
-    let view = blocking(app, move |app| app.get_entity(&caller, &id)).await?;
-    Ok(axum::Json((&view).into()))
+    let (view, events) = blocking(app, move |app| {
+        with_events(app, app.get_entity(&caller, &id)?)
+    })
+    .await?;
+    Ok(axum::Json(response(&view, events)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -342,8 +366,11 @@ pub async fn renew(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<EntityResponse>> {
     let id = parse_id(&id)?;
-    let view = blocking(app, move |app| app.renew_entity(&caller, &id)).await?;
-    Ok(axum::Json((&view).into()))
+    let (view, events) = blocking(app, move |app| {
+        with_events(app, app.renew_entity(&caller, &id)?)
+    })
+    .await?;
+    Ok(axum::Json(response(&view, events)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -366,11 +393,15 @@ pub async fn revoke(
     ApiJson(body): ApiJson<RevokeRequest>,
 ) -> ApiResult<axum::Json<CertificateResponse>> {
     let serial = parse_serial(&serial)?;
-    let record = blocking(app, move |app| {
-        app.revoke_certificate(&caller, &serial, body.reason)
+    let (record, events) = blocking(app, move |app| {
+        let record = app.revoke_certificate(&caller, &serial, body.reason)?;
+        let events = app.certificate_log_events(&record.serial)?;
+        Ok((record, events))
     })
     .await?;
-    Ok(axum::Json((&record).into()))
+    let mut out = CertificateResponse::from(&record);
+    out.log_events = events;
+    Ok(axum::Json(out))
 }
 
 fn parse_serial(s: &str) -> Result<Serial, Problem> {

@@ -68,6 +68,8 @@ impl IntoResponse for Problem {
     }
 }
 
+use crate::tlog::LogError;
+
 impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -82,6 +84,7 @@ impl From<ServiceError> for Problem {
                 match what {
                     "entity" => "entity_not_found",
                     "certificate" => "certificate_not_found",
+                    "log entry" => "log_entry_not_found",
                     _ => "not_found",
                 },
                 format!("{what} {id} does not exist"),
@@ -116,6 +119,29 @@ impl From<ServiceError> for Problem {
                 "conflict",
                 format!("{what} changed while this request ran; read it again and retry"),
             ),
+            ServiceError::Log(LogError::BeyondTree { requested, size }) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "beyond_tree_size",
+                format!("tree size {requested} is beyond the log's current size {size}"),
+            ),
+            ServiceError::Log(LogError::Proof(e)) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_proof_request",
+                e.to_string(),
+            ),
+            ServiceError::Log(LogError::Event(e)) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_event",
+                e.to_string(),
+            ),
+            ServiceError::Log(LogError::Halted(reason)) => {
+                tracing::error!(%reason, "request refused: the transparency log has halted");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "log_unavailable",
+                    "the transparency log is not accepting new events; nothing was recorded — retry later",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "request failed");
                 Problem::internal()

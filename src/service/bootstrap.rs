@@ -98,6 +98,46 @@ impl Appliance {
                 "tsa.policy_oid / ca.certificate_policy_oid use the RFC 5612 documentation arc; set OIDs your organisation owns for production"
             );
         }
+        let log = crate::tlog::Log::open(
+            store.clone(),
+            &custody,
+            &config.log_origin(),
+            config.log.origin.is_some(),
+            crate::tlog::LogOptions {
+                max_batch: config.log.max_batch,
+                min_batch_interval: std::time::Duration::from_millis(
+                    config.log.min_batch_interval_ms,
+                ),
+            },
+        )?;
+        let sequence_base = match store.get_raw(Cf::Meta, Meta::EntitySequenceBase.key())? {
+            Some(raw) => <[u8; 8]>::try_from(raw.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| ServiceError::Startup("malformed entity sequence base".into()))?,
+            None => {
+                // Stores from before the log counted entities in EntitySequence; later
+                // sequences start above it.
+                let legacy = store
+                    .get_raw(Cf::Meta, Meta::EntitySequence.key())?
+                    .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                let mut batch = Batch::default();
+                batch.put_raw(
+                    Cf::Meta,
+                    Meta::EntitySequenceBase.key(),
+                    legacy.to_be_bytes(),
+                );
+                store.commit(batch, Durability::Synced)?;
+                legacy
+            }
+        };
+        tracing::info!(
+            origin = log.origin(),
+            size = log.size(),
+            verifier_key = %log.verifier().encode(),
+            "transparency log ready"
+        );
         let admin_key_path = data_dir.join("admin-api-key.json");
         let appliance = Arc::new(Self {
             store,
@@ -107,7 +147,8 @@ impl Appliance {
             ca: RwLock::new(ca),
             tsa,
             ocsp: RwLock::new(ocsp),
-            sequence_lock: Mutex::new(()),
+            log,
+            sequence_base,
             record_lock: Mutex::new(()),
             nonce_lock: Mutex::new(()),
             crls: Mutex::new(HashMap::new()),

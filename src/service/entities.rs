@@ -10,8 +10,8 @@ use crate::ca::profile::ProfileName;
 use crate::ca::{IssuedCertificate, RevocationReasonCode, Serial, Subject};
 use crate::identity::{CreditCode, EntityId, IdDocument, Name, Workspace};
 use crate::keys::KeyRef;
-use crate::store::keys::{self as store_keys, IssuerTag, Meta};
-use crate::store::{Batch, Cf, Durability};
+use crate::store::keys::{self as store_keys, IssuerTag};
+use crate::store::{Batch, Cf};
 
 /// Who an entity is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,42 +136,65 @@ impl Appliance {
         let certificate =
             CertificateRecord::for_entity(&issued, request.details.profile(), &id, &workspace);
 
-        let _guard = lock(&self.sequence_lock);
-        let sequence = self
-            .store
-            .get_raw(Cf::Meta, Meta::EntitySequence.key())?
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(0);
-        let entity = EntityRecord {
-            id: id.clone(),
-            workspace: workspace.clone(),
-            sequence,
-            details: request.details,
-            key,
-            certificate: issued.serial.clone(),
-            previous_certificates: Vec::new(),
-            created_at: now.unix_timestamp(),
+        let base = self.sequence_base;
+        let make = {
+            let (id, workspace, details, key, serial) = (
+                id.clone(),
+                workspace.clone(),
+                request.details,
+                key,
+                issued.serial.clone(),
+            );
+            move |index: u64| EntityRecord {
+                id: id.clone(),
+                workspace: workspace.clone(),
+                sequence: base + index,
+                details: details.clone(),
+                key: key.clone(),
+                certificate: serial.clone(),
+                previous_certificates: Vec::new(),
+                created_at: now.unix_timestamp(),
+            }
         };
-        let mut batch = Batch::default();
-        batch.put(Cf::Entities, id.as_str().as_bytes().to_vec(), &entity);
-        batch.put_raw(
-            Cf::WorkspaceEntities,
-            store_keys::workspace_entity(workspace.as_str(), sequence),
-            id.as_str().as_bytes().to_vec(),
+        let event = certificate_event(
+            crate::tlog::EventKind::certificate_issued(),
+            now,
+            &workspace,
+            &id,
+            &issued.serial,
         );
-        batch.put_raw(
-            Cf::Meta,
-            Meta::EntitySequence.key(),
-            (sequence + 1).to_be_bytes(),
-        );
-        certificate.put(&mut batch);
-        self.store.commit(batch, Durability::Synced)?;
+        let records = {
+            let (make, certificate, workspace) =
+                (make.clone(), certificate.clone(), workspace.clone());
+            Box::new(move |indexes: &[u64]| {
+                let entity = make(indexes[0]);
+                let mut batch = Batch::default();
+                batch.put(
+                    Cf::Entities,
+                    entity.id.as_str().as_bytes().to_vec(),
+                    &entity,
+                );
+                batch.put_raw(
+                    Cf::WorkspaceEntities,
+                    store_keys::workspace_entity(workspace.as_str(), entity.sequence),
+                    entity.id.as_str().as_bytes().to_vec(),
+                );
+                certificate.put(&mut batch);
+                batch
+            })
+        };
+        let appended = self.log.append_with(vec![event], records)?;
+        let entity = make(appended.indexes[0]);
         tracing::info!(entity = %id, %workspace, serial = %issued.serial, kind = entity.details.kind(), "created entity");
         Ok(EntityView {
             entity,
             certificate,
         })
+    }
+
+    /// Log events of the entity's current certificate (issuance, revocation), oldest first.
+    pub fn certificate_log_events(&self, serial: &Serial) -> Result<Vec<u64>, ServiceError> {
+        Ok(self.log.find_by_certificate(&serial.to_hex(), 64)?)
     }
 
     fn issue_for(
@@ -280,7 +303,8 @@ impl Appliance {
         }
         let mut old = self.certificate_record(IssuerTag::Issuing, &entity.certificate)?;
         let mut batch = Batch::default();
-        if old.revocation.is_none() {
+        let superseded_now = old.revocation.is_none();
+        if superseded_now {
             old.revocation = Some(RevocationRecord {
                 revoked_at: now.unix_timestamp(),
                 reason: RevocationReasonCode::Superseded,
@@ -294,7 +318,25 @@ impl Appliance {
         let old_key = std::mem::replace(&mut entity.key, key);
         batch.put(Cf::Entities, id.as_str().as_bytes().to_vec(), &entity);
         certificate.put(&mut batch);
-        self.store.commit(batch, Durability::Synced)?;
+        let mut events = vec![certificate_event(
+            crate::tlog::EventKind::certificate_issued(),
+            now,
+            &entity.workspace,
+            id,
+            &issued.serial,
+        )];
+        if let Some(revocation) = old.revocation.as_ref().filter(|_| superseded_now) {
+            let mut revoked = certificate_event(
+                crate::tlog::EventKind::certificate_revoked(),
+                now,
+                &entity.workspace,
+                id,
+                &old.serial,
+            );
+            revoked.revocation_reason = Some(revocation.reason.name().to_owned());
+            events.push(revoked);
+        }
+        self.log.append(events, batch)?;
         self.invalidate_crl(IssuerTag::Issuing);
         // The superseded key never signs again; destroy it so a later leak of the token or data
         // directory cannot produce signatures with it. Failure leaves an unused key behind.
@@ -307,4 +349,19 @@ impl Appliance {
             certificate,
         })
     }
+}
+
+/// A certificate issuance or revocation event.
+pub(super) fn certificate_event(
+    kind: crate::tlog::EventKind,
+    time: OffsetDateTime,
+    workspace: &Workspace,
+    entity: &EntityId,
+    serial: &Serial,
+) -> crate::tlog::Event {
+    let mut event = crate::tlog::Event::new(kind, time);
+    event.workspace = Some(workspace.as_str().to_owned());
+    event.entity = Some(entity.as_str().to_owned());
+    event.certificate_serial = Some(serial.to_hex());
+    event
 }

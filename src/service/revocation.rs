@@ -166,7 +166,15 @@ impl Appliance {
         };
         let mut batch = Batch::default();
         record.put(&mut batch);
-        self.store.commit(batch, Durability::Synced)?;
+        let mut event = crate::tlog::Event::new(
+            crate::tlog::EventKind::certificate_revoked(),
+            self.clock.now(),
+        );
+        event.workspace = record.workspace.as_ref().map(|w| w.as_str().to_owned());
+        event.entity = record.entity.as_ref().map(|e| e.as_str().to_owned());
+        event.certificate_serial = Some(serial.to_hex());
+        event.revocation_reason = Some(reason.name().to_owned());
+        self.log.append(vec![event], batch)?;
         tracing::info!(%serial, ?reason, "revoked certificate");
         self.invalidate_crl(IssuerTag::Issuing);
         Ok(record)
