@@ -41,7 +41,7 @@ pub struct ReceiptJson {
     /// Base64 of the entry bytes.
     pub entry: String,
     /// The decoded event (informative; `entry` is authoritative).
-    #[serde(default, skip_deserializing)]
+    #[serde(default)]
     pub event: serde_json::Value,
     /// Base64 leaf hash, `SHA-256(0x00 ‖ entry)`.
     pub leaf_hash: String,
