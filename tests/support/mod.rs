@@ -102,7 +102,16 @@ impl Server {
         server
     }
 
-    fn spawn(&mut self) {
+    /// SIGKILL, as a crash would: no shutdown code runs.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the process again (same arguments, port and data) after `stop` or `kill`.
+    pub fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
