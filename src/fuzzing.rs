@@ -68,3 +68,40 @@ impl Default for Fixture {
         Self::new()
     }
 }
+
+/// The transparency log's parsers of untrusted bytes (what a server sends an auditor, or a
+/// client sends the read API): tile paths, signed notes, verifier keys, checkpoints, tlog-proof
+/// receipts, entry bundles and entries. Checks round-trip properties; panics only on a bug.
+pub fn tlog_parsers(data: &[u8]) {
+    use crate::tlog::note::{Checkpoint, Note, VerifierKey};
+    use crate::tlog::tiles::{TilePath, split_bundle};
+    use crate::tlog::{Event, Receipt};
+    if let Some(entries) = split_bundle(data) {
+        let mut again = Vec::new();
+        for e in &entries {
+            crate::tlog::tiles::push_bundle_entry(&mut again, e);
+        }
+        assert_eq!(again, data, "bundles round-trip");
+    }
+    if let Ok(event) = Event::decode(data) {
+        assert_eq!(
+            event.encode().ok().as_deref(),
+            Some(data),
+            "events are canonical"
+        );
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(path) = TilePath::parse(text) {
+        assert_eq!(path.encode(), text, "tile paths are canonical");
+    }
+    if let Ok(key) = VerifierKey::parse(text) {
+        assert_eq!(VerifierKey::parse(&key.encode()).ok(), Some(key));
+    }
+    if let Ok(note) = Note::parse(text) {
+        let _ = Checkpoint::parse_body(&note.body);
+    }
+    let _ = Checkpoint::parse_body(text);
+    let _ = Receipt::parse_tlog_proof(text);
+}

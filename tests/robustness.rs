@@ -140,3 +140,36 @@ fn authorization_header_parser_survives_arbitrary_text() {
         assert_eq!(canonical_query(Some(&once)), once);
     }
 }
+
+#[test]
+fn tlog_parsers_survive_mutated_input() {
+    let mut event = sigillum::tlog::Event::new(
+        sigillum::tlog::EventKind::document_signed(),
+        time::OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap(),
+    );
+    event.document_sha256_before = Some([1; 32]);
+    event.signature_sha256 = Some([2; 32]);
+    let entry = event.encode().unwrap();
+    let mut bundle = Vec::new();
+    sigillum::tlog::tiles::push_bundle_entry(&mut bundle, &entry);
+    sigillum::tlog::tiles::push_bundle_entry(&mut bundle, b"x");
+    let seeds: Vec<Vec<u8>> = vec![
+        entry,
+        bundle,
+        b"0/x001/x234/067.p/255".to_vec(),
+        b"entries/x999/000".to_vec(),
+        b"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW".to_vec(),
+        "log.example\n42\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u{2014} log.example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+            .as_bytes()
+            .to_vec(),
+        "c2sp.org/tlog-proof@v1\nextra YQ==\nindex 7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\nlog.example\n8\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u{2014} log.example AAAA\n"
+            .as_bytes()
+            .to_vec(),
+    ];
+    for seed in &seeds {
+        sigillum::fuzzing::tlog_parsers(seed);
+        for input in mutations(seed, ROUNDS / 3) {
+            sigillum::fuzzing::tlog_parsers(&input);
+        }
+    }
+}

@@ -76,10 +76,18 @@ impl LogSource for HttpSource {
         if !response.status().is_success() {
             return fail(format!("GET {url}: HTTP {}", response.status()));
         }
+        // The largest legitimate answer is a full bundle of 256 entries of 64 KiB.
+        const LIMIT: u64 = 256 * 65_538;
+        let mut body = Vec::new();
+        use std::io::Read;
         response
-            .bytes()
-            .map(|b| Some(b.to_vec()))
-            .map_err(|e| AuditError(format!("GET {url}: {e}")))
+            .take(LIMIT + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| AuditError(format!("GET {url}: {e}")))?;
+        if body.len() as u64 > LIMIT {
+            return fail(format!("GET {url}: the answer exceeds {LIMIT} bytes"));
+        }
+        Ok(Some(body))
     }
 }
 
