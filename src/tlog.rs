@@ -565,23 +565,32 @@ fn hashes_of(bytes: &[u8]) -> impl Iterator<Item = Hash> + '_ {
     })
 }
 
-/// A node hash from the tile that holds it (see [`edge::node_in_tile`]).
+/// A node hash from the tile that holds it, through a per-reader cache of [`edge::TileTree`]s.
 fn node_from_tile(
     height: u8,
     index: u64,
-    tile_of: impl FnOnce(u8, u64) -> Result<Option<Vec<u8>>, LogError>,
+    cache: &Mutex<TileCache>,
+    tile_of: impl FnOnce(u8, u64) -> Result<Option<Vec<Hash>>, LogError>,
 ) -> Result<Hash, LogError> {
     let (level, tile_index) = edge::tile_of_node(height, index);
-    let tile: Vec<Hash> = hashes_of(&tile_of(level, tile_index)?.unwrap_or_default()).collect();
-    edge::node_in_tile(height, index, &tile).ok_or_else(|| {
-        LogError::Corrupt(format!(
-            "tile {level}/{tile_index} lacks the hashes of node {height}/{index}"
-        ))
-    })
+    let mut cache = lock(cache);
+    let tree = match cache.entry((level, tile_index)) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(tile_of(level, tile_index)?.map(edge::TileTree::new))
+        }
+    };
+    tree.as_ref()
+        .and_then(|t| t.node(height, index))
+        .ok_or_else(|| {
+            LogError::Corrupt(format!(
+                "tile {level}/{tile_index} lacks the hashes of node {height}/{index}"
+            ))
+        })
 }
 
-/// Tiles by (level, index); `None` when absent.
-type TileCache = HashMap<(u8, u64), Option<Vec<u8>>>;
+/// Tile trees by (level, index); `None` when the tile is absent.
+type TileCache = HashMap<(u8, u64), Option<edge::TileTree>>;
 
 /// Reads node hashes from committed tiles, caching tiles for one proof.
 struct StoreReader<'a> {
@@ -601,16 +610,11 @@ impl<'a> StoreReader<'a> {
 impl HashReader for StoreReader<'_> {
     type Error = LogError;
     fn node(&self, height: u8, index: u64) -> Result<Hash, LogError> {
-        node_from_tile(height, index, |level, tile| {
-            let mut cache = lock(&self.cache);
-            if let Some(t) = cache.get(&(level, tile)) {
-                return Ok(t.clone());
-            }
-            let t = self
+        node_from_tile(height, index, &self.cache, |level, tile| {
+            Ok(self
                 .store
-                .get_raw(Cf::LogTiles, store_keys::log_tile(level, tile))?;
-            cache.insert((level, tile), t.clone());
-            Ok(t)
+                .get_raw(Cf::LogTiles, store_keys::log_tile(level, tile))?
+                .map(|t| hashes_of(&t).collect()))
         })
     }
 }
@@ -631,22 +635,24 @@ struct Sequencer {
 struct EdgeReader<'a> {
     seq: &'a Sequencer,
     completed: &'a HashMap<(u8, u64), Vec<u8>>,
+    cache: Mutex<TileCache>,
 }
 
 impl HashReader for EdgeReader<'_> {
     type Error = LogError;
     fn node(&self, height: u8, index: u64) -> Result<Hash, LogError> {
-        node_from_tile(height, index, |level, tile| {
+        node_from_tile(height, index, &self.cache, |level, tile| {
             if let Some(hashes) = self.seq.edge.tile(level, tile) {
-                return Ok(Some(hashes.iter().flatten().copied().collect()));
+                return Ok(Some(hashes.to_vec()));
             }
             if let Some(t) = self.completed.get(&(level, tile)) {
-                return Ok(Some(t.clone()));
+                return Ok(Some(hashes_of(t).collect()));
             }
             Ok(self
                 .seq
                 .store
-                .get_raw(Cf::LogTiles, store_keys::log_tile(level, tile))?)
+                .get_raw(Cf::LogTiles, store_keys::log_tile(level, tile))?
+                .map(|t| hashes_of(&t).collect()))
         })
     }
 }
@@ -667,6 +673,7 @@ impl Sequencer {
         EdgeReader {
             seq: self,
             completed,
+            cache: Mutex::new(HashMap::new()),
         }
     }
 

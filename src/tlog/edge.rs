@@ -30,6 +30,42 @@ pub fn node_in_tile(height: u8, index: u64, tile: &[Hash]) -> Option<Hash> {
     tile.get(offset..offset + n).map(merkle::perfect_root)
 }
 
+/// Every node hash one tile determines: `levels[r]` holds the hashes of height `8·L + r` over
+/// the tile's complete pairs, quadruples, … (a partial tile determines fewer). Built once per
+/// tile read, so that a proof touching many nodes of one tile hashes it once.
+#[derive(Debug, Clone)]
+pub struct TileTree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl TileTree {
+    pub fn new(hashes: Vec<Hash>) -> Self {
+        let mut levels = vec![hashes];
+        while levels.len() <= usize::from(TILE_HEIGHT) {
+            let below = &levels[levels.len() - 1];
+            if below.len() < 2 {
+                break;
+            }
+            let next = below
+                .chunks_exact(2)
+                .map(|p| merkle::node_hash(&p[0], &p[1]))
+                .collect();
+            levels.push(next);
+        }
+        Self { levels }
+    }
+
+    /// Node `(height, index)` if this tile (the one [`tile_of_node`] names) determines it.
+    pub fn node(&self, height: u8, index: u64) -> Option<Hash> {
+        let r = height % TILE_HEIGHT;
+        let offset = ((index << r) % TILE_WIDTH) >> r;
+        self.levels
+            .get(usize::from(r))
+            .and_then(|l| l.get(offset as usize))
+            .copied()
+    }
+}
+
 /// The tile (level, index) that holds node `(height, index)`.
 pub fn tile_of_node(height: u8, index: u64) -> (u8, u64) {
     let r = height % TILE_HEIGHT;
@@ -136,6 +172,24 @@ impl Edge {
 mod tests {
     use super::*;
     use crate::tlog::merkle::{MemoryTree, leaf_hash, root};
+
+    #[test]
+    fn tile_trees_give_the_same_nodes_as_direct_hashing() {
+        let hashes: Vec<Hash> = (0u64..200).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let tree = TileTree::new(hashes.clone());
+        for height in 8u8..16 {
+            let r = height % 8;
+            for index in 0..(256u64 >> r) {
+                // Tile 3 of level 1 holds nodes of heights 8..=15 from index 3·256 >> r.
+                let global = ((3 * 256) >> r) + index;
+                assert_eq!(
+                    tree.node(height, global),
+                    node_in_tile(height, global, &hashes),
+                    "{height}/{global}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn edge_root_matches_the_full_tree_across_tile_boundaries() {
