@@ -3,13 +3,17 @@
 //!
 //! Layout: entries by index in [`Cf::LogEntries`]; hash tiles (full, or the current partial one,
 //! which is a prefix of the full tile it becomes) in [`Cf::LogTiles`]; tree size, root and the
-//! latest signed checkpoint in [`Meta::LogState`]; lookup indexes in [`Cf::LogIndex`].
+//! latest signed checkpoint in [`Meta::LogState`]; document chain heads and lookup indexes in
+//! [`Cf::LogIndex`].
 //!
-//! Writes: one sequencer thread owns the right edge of the tree (the last tile of each level,
-//! at most 8 × 256 hashes: O(log n) memory). It takes every append waiting in its queue, assigns
-//! indexes, extends the tiles, checks that the new tree is consistent with the last signed
-//! checkpoint, signs a new checkpoint, and commits entries, tiles, indexes, state, checkpoint and
-//! the callers' own records in one synced `WriteBatch`. Only then does any caller get its index.
+//! Writes run on three threads. The *sequencer* owns the right edge of the tree (the last tile of
+//! each level, at most 8 × 256 hashes: O(log n) memory); it takes every append waiting in its
+//! queue, assigns indexes, links each document event to the previous one, extends the tiles and
+//! checks that the new tree is consistent with the previous one. The *committer* signs the
+//! checkpoint and commits entries, tiles, chain heads, state, checkpoint and the callers' own
+//! records in one synced `WriteBatch`, in order; only then does any caller get its index. The
+//! two overlap (batch N is fsynced while N+1 is prepared). The *indexer* derives the lookup
+//! indexes from committed entries behind a watermark.
 //!
 //! Reads never block on the sequencer: tiles, entries and the state are committed atomically, so
 //! every read sees a prefix of the tree that a signed checkpoint covers.
@@ -113,6 +117,17 @@ struct Shared {
     verifier: VerifierKey,
     latest: RwLock<Arc<SignedCheckpoint>>,
     halted: Mutex<Option<String>>,
+    /// Indexer progress: entries below `indexed` are in the lookup indexes.
+    index: Mutex<IndexProgress>,
+    index_changed: std::sync::Condvar,
+}
+
+struct IndexProgress {
+    indexed: u64,
+    /// Size of the tree committed so far (what the indexer should reach).
+    committed: u64,
+    stop: bool,
+    failed: Option<String>,
 }
 
 /// The transparency log. Appends go through the sequencer thread; reads go to the store.
@@ -120,6 +135,7 @@ pub struct Log {
     shared: Arc<Shared>,
     queue: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    indexer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Log {
@@ -205,6 +221,7 @@ impl Log {
             root: state.root,
             edge,
             options,
+            inflight: Arc::new(Mutex::new(InFlight::default())),
         };
         let recomputed = sequencer.edge.root();
         if recomputed != state.root {
@@ -215,22 +232,43 @@ impl Log {
                 hex::encode(state.root)
             )));
         }
+        let indexed = store
+            .get_raw(Cf::Meta, Meta::LogIndexedUpTo.key())?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let committed = latest.checkpoint.size;
         let shared = Arc::new(Shared {
             store,
             verifier,
             latest: RwLock::new(Arc::new(latest)),
             halted: Mutex::new(None),
+            index: Mutex::new(IndexProgress {
+                indexed,
+                committed,
+                stop: false,
+                failed: None,
+            }),
+            index_changed: std::sync::Condvar::new(),
         });
+        let indexer = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("tlog-indexer".into())
+                .spawn(move || index_loop(&shared))
+                .map_err(|e| LogError::Halted(format!("cannot start the log indexer: {e}")))?
+        };
         let (tx, rx) = mpsc::channel();
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("tlog-sequencer".into())
-            .spawn(move || sequencer.run(rx, &thread_shared))
+            .spawn(move || sequencer.run(rx, thread_shared))
             .map_err(|e| LogError::Halted(format!("cannot start the sequencer: {e}")))?;
         Ok(Self {
             shared,
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
+            indexer: Mutex::new(Some(indexer)),
         })
     }
 
@@ -281,12 +319,47 @@ impl Log {
         if let Some(thread) = lock(&self.thread).take() {
             let _ = thread.join();
         }
+        lock(&self.shared.index).stop = true;
+        self.shared.index_changed.notify_all();
+        if let Some(thread) = lock(&self.indexer).take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Waits until the lookup indexes (`find_*`) cover every entry committed when called, or
+    /// `timeout` passes; returns whether they do. Indexing runs behind the durable path by at
+    /// most a batch or two.
+    pub fn sync_index(&self, timeout: Duration) -> bool {
+        let target = self.size();
+        let deadline = Instant::now() + timeout;
+        let mut progress = lock(&self.shared.index);
+        while progress.indexed < target && progress.failed.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            progress = self
+                .shared
+                .index_changed
+                .wait_timeout(progress, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        progress.indexed >= target
+    }
+
+    /// Entries below this index are in the lookup indexes.
+    pub fn indexed_size(&self) -> u64 {
+        lock(&self.shared.index).indexed
     }
 
     /// `Err` with the reason once the log has halted (see the sequencer's fail-stop rule).
     pub fn health(&self) -> Result<(), String> {
-        match lock(&self.shared.halted).clone() {
-            Some(reason) => Err(reason),
+        if let Some(reason) = lock(&self.shared.halted).clone() {
+            return Err(reason);
+        }
+        match lock(&self.shared.index).failed.clone() {
+            Some(reason) => Err(format!("the log indexer stopped: {reason}")),
             None => Ok(()),
         }
     }
@@ -415,8 +488,10 @@ impl Log {
         merkle::root(&StoreReader::new(&self.shared.store), size)
     }
 
-    /// Index of the leaf with hash `leaf`.
+    /// Index of the leaf with hash `leaf`. Like every `find_*`, it first waits (briefly) for the
+    /// indexer to cover what is committed, so callers read their own writes.
     pub fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, LogError> {
+        self.sync_index(INDEX_WAIT);
         let raw = self
             .shared
             .store
@@ -430,6 +505,7 @@ impl Log {
     }
 
     fn find_indexed(&self, prefix: Vec<u8>, limit: usize) -> Result<Vec<u64>, LogError> {
+        self.sync_index(INDEX_WAIT);
         let rows = self
             .shared
             .store
@@ -619,7 +695,8 @@ impl HashReader for StoreReader<'_> {
     }
 }
 
-/// The sequencer's state: the right edge of the tree and the last signed root.
+/// The sequencer's state: the right edge of the tree and the root of the last batch it
+/// prepared (signed and committed by the committer thread, in order).
 struct Sequencer {
     store: Arc<Store>,
     signer: Arc<dyn Signer>,
@@ -628,6 +705,48 @@ struct Sequencer {
     /// The last, incomplete tile of each level.
     edge: Edge,
     options: LogOptions,
+    /// Batches handed to the committer and not yet durable: what later batches must see that
+    /// the store does not have yet.
+    inflight: Arc<Mutex<InFlight>>,
+}
+
+/// Effects of prepared, uncommitted batches, oldest first.
+#[derive(Default)]
+struct InFlight {
+    batches: std::collections::VecDeque<InFlightBatch>,
+}
+
+struct InFlightBatch {
+    id: u64,
+    /// Document chain heads set by the batch.
+    heads: HashMap<Hash, Hash>,
+    /// Tiles the batch completed.
+    completed: HashMap<(u8, u64), Vec<u8>>,
+}
+
+impl InFlight {
+    fn head(&self, document: &Hash) -> Option<Hash> {
+        self.batches
+            .iter()
+            .rev()
+            .find_map(|b| b.heads.get(document).copied())
+    }
+
+    fn tile(&self, key: &(u8, u64)) -> Option<Vec<u8>> {
+        self.batches
+            .iter()
+            .rev()
+            .find_map(|b| b.completed.get(key).cloned())
+    }
+}
+
+/// A batch ready to be signed and committed.
+struct Prepared {
+    id: u64,
+    batch: Batch,
+    checkpoint: Checkpoint,
+    jobs: Vec<Job>,
+    results: Vec<JobResult>,
 }
 
 /// Reads node hashes during a batch: the edge in memory, tiles completed in this batch, then
@@ -647,6 +766,9 @@ impl HashReader for EdgeReader<'_> {
             }
             if let Some(t) = self.completed.get(&(level, tile)) {
                 return Ok(Some(hashes_of(t).collect()));
+            }
+            if let Some(t) = lock(&self.seq.inflight).tile(&(level, tile)) {
+                return Ok(Some(hashes_of(&t).collect()));
             }
             Ok(self
                 .seq
@@ -668,6 +790,166 @@ struct Staged {
     results: Vec<JobResult>,
 }
 
+/// How long a lookup waits for the indexer to catch up with committed entries.
+const INDEX_WAIT: Duration = Duration::from_secs(2);
+
+/// Most entries indexed per index batch.
+const INDEX_CHUNK: u64 = 4096;
+
+/// Derives the lookup indexes from committed entries, in order, each chunk in one batch with
+/// the new watermark (so a crash resumes exactly where the indexes stop). Index writes are not
+/// fsynced: they can always be rebuilt from the entries, which are.
+fn index_loop(shared: &Shared) {
+    loop {
+        let (from, to) = {
+            let mut progress = lock(&shared.index);
+            while progress.indexed >= progress.committed && !progress.stop {
+                progress = shared
+                    .index_changed
+                    .wait(progress)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            if progress.stop {
+                return;
+            }
+            (
+                progress.indexed,
+                progress.committed.min(progress.indexed + INDEX_CHUNK),
+            )
+        };
+        match index_range(&shared.store, from, to) {
+            Ok(()) => {
+                lock(&shared.index).indexed = to;
+                shared.index_changed.notify_all();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, from, "the log indexer stopped");
+                lock(&shared.index).failed = Some(e.to_string());
+                shared.index_changed.notify_all();
+                return;
+            }
+        }
+    }
+}
+
+fn index_range(store: &Store, from: u64, to: u64) -> Result<(), LogError> {
+    let rows = store.scan_range(
+        Cf::LogEntries,
+        &store_keys::log_entry(from),
+        &store_keys::log_entry(to),
+        (to - from) as usize,
+    )?;
+    if rows.len() as u64 != to - from {
+        return Err(LogError::Corrupt(format!(
+            "entries {from}..{to} are incomplete ({} found)",
+            rows.len()
+        )));
+    }
+    let mut b = Batch::default();
+    for (index, row) in (from..to).zip(rows) {
+        let leaf = merkle::leaf_hash(&row.value);
+        b.put_raw(
+            Cf::LogIndex,
+            log_index::hash_key(log_index::LEAF, &leaf),
+            index.to_be_bytes(),
+        );
+        let event = Event::decode(&row.value)?;
+        if let Some(sig) = &event.signature_sha256 {
+            b.put_raw(
+                Cf::LogIndex,
+                log_index::hash_index_key(log_index::SIGNATURE, sig, index),
+                Vec::new(),
+            );
+        }
+        for document in event.documents() {
+            b.put_raw(
+                Cf::LogIndex,
+                log_index::hash_index_key(log_index::DOCUMENT, document, index),
+                Vec::new(),
+            );
+        }
+        if let Some(serial) = &event.certificate_serial {
+            b.put_raw(
+                Cf::LogIndex,
+                log_index::certificate_key(serial, index),
+                Vec::new(),
+            );
+        }
+    }
+    b.put_raw(Cf::Meta, Meta::LogIndexedUpTo.key(), to.to_be_bytes());
+    store.commit(b, Durability::Buffered)?;
+    Ok(())
+}
+
+fn fail_jobs(jobs: Vec<Job>, reason: &str) {
+    for job in jobs {
+        let _ = job.reply.send(Err(LogError::Halted(reason.to_owned())));
+    }
+}
+
+/// Signs, commits (fsynced) and answers prepared batches in order. Fail-stop: after a failed
+/// commit the disk may or may not hold the batch (an fsync error leaves it unknown), and later
+/// batches were prepared on top of it, so nothing more is written until a restart re-reads and
+/// re-verifies the stored state.
+fn commit_loop(
+    rx: mpsc::Receiver<Prepared>,
+    store: &Store,
+    signer: &dyn Signer,
+    verifier: &VerifierKey,
+    inflight: &Mutex<InFlight>,
+    shared: &Shared,
+) {
+    while let Ok(mut p) = rx.recv() {
+        let result = match lock(&shared.halted).clone() {
+            Some(reason) => Err(LogError::Halted(reason)),
+            None => sign_checkpoint(signer, verifier, &p.checkpoint).and_then(|note| {
+                p.batch.put(
+                    Cf::Meta,
+                    Meta::LogState.key(),
+                    &LogState {
+                        size: p.checkpoint.size,
+                        root: p.checkpoint.root,
+                        checkpoint: note.clone(),
+                    },
+                );
+                store.commit(std::mem::take(&mut p.batch), Durability::Synced)?;
+                Ok(note)
+            }),
+        };
+        // Durable (or failed): later batches now read this one from the store.
+        lock(inflight).batches.retain(|b| b.id != p.id);
+        match result {
+            Ok(note) => {
+                let checkpoint = Arc::new(SignedCheckpoint {
+                    checkpoint: p.checkpoint,
+                    note,
+                });
+                *shared.latest.write().unwrap_or_else(|e| e.into_inner()) = checkpoint.clone();
+                lock(&shared.index).committed = checkpoint.checkpoint.size;
+                shared.index_changed.notify_all();
+                for (job, (indexes, leaf_hashes, entries)) in p.jobs.into_iter().zip(p.results) {
+                    let _ = job.reply.send(Ok(Appended {
+                        indexes,
+                        leaf_hashes,
+                        entries,
+                        checkpoint: checkpoint.clone(),
+                    }));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                let mut halted = lock(&shared.halted);
+                if halted.is_none() {
+                    tracing::error!(error = %message, "the transparency log halts after a failed batch");
+                    *halted = Some(message.clone());
+                }
+                drop(halted);
+                fail_jobs(p.jobs, &message);
+            }
+        }
+    }
+}
+
 impl Sequencer {
     fn reader<'a>(&'a self, completed: &'a HashMap<(u8, u64), Vec<u8>>) -> EdgeReader<'a> {
         EdgeReader {
@@ -677,13 +959,47 @@ impl Sequencer {
         }
     }
 
-    fn run(mut self, rx: mpsc::Receiver<Job>, shared: &Shared) {
-        let mut last_commit = Instant::now() - self.options.min_batch_interval;
+    /// The sequencer loop. Batches are pipelined: while the committer thread signs and fsyncs
+    /// batch N, this thread prepares batch N+1 on top of it (at most one batch waits). The
+    /// committer commits in order and answers callers only after their batch is durable; the
+    /// first failure halts the log, and every batch prepared after it is refused.
+    fn run(mut self, rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
+        let (to_committer, committer_rx) = mpsc::sync_channel::<Prepared>(1);
+        let committer = {
+            let (store, signer, verifier, inflight, shared) = (
+                self.store.clone(),
+                self.signer.clone(),
+                self.verifier.clone(),
+                self.inflight.clone(),
+                shared.clone(),
+            );
+            std::thread::Builder::new()
+                .name("tlog-committer".into())
+                .spawn(move || {
+                    commit_loop(
+                        committer_rx,
+                        &store,
+                        signer.as_ref(),
+                        &verifier,
+                        &inflight,
+                        &shared,
+                    )
+                })
+        };
+        let committer = match committer {
+            Ok(handle) => handle,
+            Err(e) => {
+                *lock(&shared.halted) = Some(format!("cannot start the log committer: {e}"));
+                return;
+            }
+        };
+        let mut last_batch = Instant::now() - self.options.min_batch_interval;
+        let mut next_id = 0u64;
         while let Ok(first) = rx.recv() {
             let wait = self
                 .options
                 .min_batch_interval
-                .saturating_sub(last_commit.elapsed());
+                .saturating_sub(last_batch.elapsed());
             if !wait.is_zero() {
                 std::thread::sleep(wait);
             }
@@ -698,45 +1014,47 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
+            last_batch = Instant::now();
             if let Some(reason) = lock(&shared.halted).clone() {
-                for job in jobs {
-                    let _ = job.reply.send(Err(LogError::Halted(reason.clone())));
-                }
+                fail_jobs(jobs, &reason);
                 continue;
             }
-            let saved = (self.root, self.edge.clone());
-            match self.commit(&mut jobs) {
-                Ok((checkpoint, results)) => {
-                    let checkpoint = Arc::new(checkpoint);
-                    *shared.latest.write().unwrap_or_else(|e| e.into_inner()) = checkpoint.clone();
-                    for (job, (indexes, leaf_hashes, entries)) in jobs.into_iter().zip(results) {
-                        let _ = job.reply.send(Ok(Appended {
-                            indexes,
-                            leaf_hashes,
-                            entries,
-                            checkpoint: checkpoint.clone(),
-                        }));
+            next_id += 1;
+            match self.prepare(next_id, &mut jobs) {
+                Ok((batch, checkpoint, results)) => {
+                    let prepared = Prepared {
+                        id: next_id,
+                        batch,
+                        checkpoint,
+                        jobs,
+                        results,
+                    };
+                    if let Err(mpsc::SendError(prepared)) = to_committer.send(prepared) {
+                        let reason = "the log committer has stopped".to_owned();
+                        *lock(&shared.halted) = Some(reason.clone());
+                        fail_jobs(prepared.jobs, &reason);
                     }
                 }
                 Err(e) => {
-                    // Fail-stop: after a failed commit the disk may or may not hold the batch
-                    // (an fsync error leaves it unknown), so nothing more is appended until a
-                    // restart re-reads the state from disk and re-verifies it.
-                    (self.root, self.edge) = saved;
+                    // The edge may hold part of the failed batch: fail-stop (see commit_loop).
                     let message = e.to_string();
-                    tracing::error!(error = %message, "the transparency log halts after a failed batch");
+                    tracing::error!(error = %message, "the transparency log halts: a batch could not be prepared");
                     *lock(&shared.halted) = Some(message.clone());
-                    for job in jobs {
-                        let _ = job.reply.send(Err(LogError::Halted(message.clone())));
-                    }
+                    fail_jobs(jobs, &message);
                 }
             }
-            last_commit = Instant::now();
         }
+        drop(to_committer);
+        let _ = committer.join();
     }
 
-    /// Sequences, checks, signs and commits one batch.
-    fn commit(&mut self, jobs: &mut [Job]) -> Result<(SignedCheckpoint, Vec<JobResult>), LogError> {
+    /// Sequences one batch on top of the in-flight ones and checks the new tree is consistent
+    /// with the previous one; registers its effects as in flight.
+    fn prepare(
+        &mut self,
+        id: u64,
+        jobs: &mut [Job],
+    ) -> Result<(Batch, Checkpoint, Vec<JobResult>), LogError> {
         let old_size = self.edge.size();
         let old_root = self.root;
         let mut staged = Staged {
@@ -778,24 +1096,19 @@ impl Sequencer {
                 hex::encode(root)
             ))
         })?;
+        drop(reader);
+        self.root = root;
+        lock(&self.inflight).batches.push_back(InFlightBatch {
+            id,
+            heads: staged.heads,
+            completed: staged.completed,
+        });
         let checkpoint = Checkpoint {
             origin: self.verifier.name.clone(),
             size,
             root,
         };
-        let note = sign_checkpoint(self.signer.as_ref(), &self.verifier, &checkpoint)?;
-        staged.batch.put(
-            Cf::Meta,
-            Meta::LogState.key(),
-            &LogState {
-                size,
-                root,
-                checkpoint: note.clone(),
-            },
-        );
-        self.store.commit(staged.batch, Durability::Synced)?;
-        self.root = root;
-        Ok((SignedCheckpoint { checkpoint, note }, staged.results))
+        Ok((staged.batch, checkpoint, staged.results))
     }
 
     /// Assigns the next index to `event`, links it to its document's previous event, extends the
@@ -809,6 +1122,10 @@ impl Sequencer {
         for document in event.documents() {
             if let Some(head) = staged.heads.get(document) {
                 previous = Some(*head);
+                break;
+            }
+            if let Some(head) = lock(&self.inflight).head(document) {
+                previous = Some(head);
                 break;
             }
             if let Some(raw) = self
@@ -828,37 +1145,16 @@ impl Sequencer {
         let index = self.edge.size();
         let b = &mut staged.batch;
         b.put_raw(Cf::LogEntries, store_keys::log_entry(index), entry.clone());
-        b.put_raw(
-            Cf::LogIndex,
-            log_index::hash_key(log_index::LEAF, &leaf),
-            index.to_be_bytes(),
-        );
-        if let Some(sig) = &event.signature_sha256 {
-            b.put_raw(
-                Cf::LogIndex,
-                log_index::hash_index_key(log_index::SIGNATURE, sig, index),
-                Vec::new(),
-            );
-        }
+        // Chain heads are needed to sequence the next event, so they are written here; the
+        // lookup indexes (leaf, signature, document, certificate) are derived from the entries
+        // by the indexer thread, off the durable path.
         for document in event.documents() {
-            b.put_raw(
-                Cf::LogIndex,
-                log_index::hash_index_key(log_index::DOCUMENT, document, index),
-                Vec::new(),
-            );
             b.put_raw(
                 Cf::LogIndex,
                 log_index::hash_key(log_index::HEAD, document),
                 leaf.to_vec(),
             );
             staged.heads.insert(*document, leaf);
-        }
-        if let Some(serial) = &event.certificate_serial {
-            b.put_raw(
-                Cf::LogIndex,
-                log_index::certificate_key(serial, index),
-                Vec::new(),
-            );
         }
         self.push_leaf(leaf, staged);
         Ok((index, leaf, entry))

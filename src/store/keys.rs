@@ -20,6 +20,8 @@ pub enum Meta {
     LogOrigin,
     /// The transparency log's tree size, root and latest signed checkpoint.
     LogState,
+    /// Entries below this index (u64 BE) are in the log's lookup indexes.
+    LogIndexedUpTo,
 }
 
 impl Meta {
@@ -33,6 +35,7 @@ impl Meta {
             Meta::LogKey => b"log_key",
             Meta::LogOrigin => b"log_origin",
             Meta::LogState => b"log_state",
+            Meta::LogIndexedUpTo => b"log_indexed_up_to",
         }
     }
 }
