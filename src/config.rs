@@ -217,7 +217,7 @@ impl Default for TsaConfig {
 pub struct LogConfig {
     /// Origin line of checkpoints and name of the log key (C2SP tlog-checkpoint): a schema-less
     /// URL without spaces or `+`. Fixed when the log is created; default: `public_url` without
-    /// its scheme, e.g. `sign.example.com`.
+    /// its scheme, plus `/log`, e.g. `sign.example.com/log`.
     pub origin: Option<String>,
     /// Most events sequenced in one group commit. Default 4096.
     pub max_batch: usize,
@@ -273,10 +273,13 @@ impl Config {
         match &self.log.origin {
             Some(origin) => origin.clone(),
             None => {
+                // The tiles are served under <public_url>/log/, which makes `host/log` the
+                // schema-less URL of the log (C2SP tlog-checkpoint).
                 let url = self.public_url();
-                url.split_once("://")
-                    .map_or(url.as_str(), |(_, rest)| rest)
-                    .to_owned()
+                format!(
+                    "{}/log",
+                    url.split_once("://").map_or(url.as_str(), |(_, rest)| rest)
+                )
             }
         }
     }

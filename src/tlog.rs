@@ -61,6 +61,12 @@ pub enum LogError {
     Corrupt(String),
     #[error("the log has stopped accepting appends: {0}")]
     Halted(String),
+    /// The commit of this append failed in a way that leaves unknown whether it reached the
+    /// disk (e.g. an fsync error): after a restart it is either fully there or absent.
+    #[error("the outcome of this append is unknown: {0}")]
+    Indeterminate(String),
+    #[error("the log's lookup indexes are not available: {0}")]
+    IndexUnavailable(String),
     #[error("the log is misconfigured: {0}")]
     Config(String),
 }
@@ -333,7 +339,7 @@ impl Log {
         let target = self.size();
         let deadline = Instant::now() + timeout;
         let mut progress = lock(&self.shared.index);
-        while progress.indexed < target && progress.failed.is_none() {
+        while progress.indexed < target {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -390,6 +396,8 @@ impl Log {
     pub fn tile(&self, path: &TilePath) -> Result<Option<Vec<u8>>, LogError> {
         let count = path.count();
         match path.kind {
+            // Levels above 7 are valid names but cannot exist in a 64-bit tree.
+            TileKind::Hashes(level) if level > tiles::MAX_LEVEL => Ok(None),
             TileKind::Hashes(level) => {
                 let stored = self
                     .shared
@@ -491,7 +499,7 @@ impl Log {
     /// Index of the leaf with hash `leaf`. Like every `find_*`, it first waits (briefly) for the
     /// indexer to cover what is committed, so callers read their own writes.
     pub fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, LogError> {
-        self.sync_index(INDEX_WAIT);
+        self.require_index()?;
         let raw = self
             .shared
             .store
@@ -504,8 +512,22 @@ impl Log {
         .transpose()
     }
 
+    fn require_index(&self) -> Result<(), LogError> {
+        if self.sync_index(INDEX_WAIT) {
+            return Ok(());
+        }
+        let progress = lock(&self.shared.index);
+        Err(LogError::IndexUnavailable(match &progress.failed {
+            Some(reason) => format!("the indexer is failing: {reason}"),
+            None => format!(
+                "the indexer is behind (indexed {} of {} entries)",
+                progress.indexed, progress.committed
+            ),
+        }))
+    }
+
     fn find_indexed(&self, prefix: Vec<u8>, limit: usize) -> Result<Vec<u64>, LogError> {
-        self.sync_index(INDEX_WAIT);
+        self.require_index()?;
         let rows = self
             .shared
             .store
@@ -819,14 +841,19 @@ fn index_loop(shared: &Shared) {
         };
         match index_range(&shared.store, from, to) {
             Ok(()) => {
-                lock(&shared.index).indexed = to;
+                let mut progress = lock(&shared.index);
+                progress.indexed = to;
+                progress.failed = None;
+                drop(progress);
                 shared.index_changed.notify_all();
             }
             Err(e) => {
-                tracing::error!(error = %e, from, "the log indexer stopped");
+                // Retried: health reports the failure meanwhile, and lookups answer 503
+                // rather than an incomplete result.
+                tracing::error!(error = %e, from, "the log indexer failed; retrying in 1 s");
                 lock(&shared.index).failed = Some(e.to_string());
                 shared.index_changed.notify_all();
-                return;
+                std::thread::sleep(Duration::from_secs(1));
             }
         }
     }
@@ -912,7 +939,9 @@ fn commit_loop(
                         checkpoint: note.clone(),
                     },
                 );
-                store.commit(std::mem::take(&mut p.batch), Durability::Synced)?;
+                store
+                    .commit(std::mem::take(&mut p.batch), Durability::Synced)
+                    .map_err(|e| LogError::Indeterminate(e.to_string()))?;
                 Ok(note)
             }),
         };
@@ -944,7 +973,14 @@ fn commit_loop(
                     *halted = Some(message.clone());
                 }
                 drop(halted);
-                fail_jobs(p.jobs, &message);
+                let indeterminate = matches!(e, LogError::Indeterminate(_));
+                for job in p.jobs {
+                    let _ = job.reply.send(Err(if indeterminate {
+                        LogError::Indeterminate(message.clone())
+                    } else {
+                        LogError::Halted(message.clone())
+                    }));
+                }
             }
         }
     }
@@ -993,7 +1029,9 @@ impl Sequencer {
                 return;
             }
         };
-        let mut last_batch = Instant::now() - self.options.min_batch_interval;
+        let mut last_batch = Instant::now()
+            .checked_sub(self.options.min_batch_interval)
+            .unwrap_or_else(Instant::now);
         let mut next_id = 0u64;
         while let Ok(first) = rx.recv() {
             let wait = self
@@ -1031,7 +1069,7 @@ impl Sequencer {
                     };
                     if let Err(mpsc::SendError(prepared)) = to_committer.send(prepared) {
                         let reason = "the log committer has stopped".to_owned();
-                        *lock(&shared.halted) = Some(reason.clone());
+                        lock(&shared.halted).get_or_insert_with(|| reason.clone());
                         fail_jobs(prepared.jobs, &reason);
                     }
                 }
@@ -1039,7 +1077,7 @@ impl Sequencer {
                     // The edge may hold part of the failed batch: fail-stop (see commit_loop).
                     let message = e.to_string();
                     tracing::error!(error = %message, "the transparency log halts: a batch could not be prepared");
-                    *lock(&shared.halted) = Some(message.clone());
+                    lock(&shared.halted).get_or_insert_with(|| message.clone());
                     fail_jobs(jobs, &message);
                 }
             }
@@ -1074,7 +1112,14 @@ impl Sequencer {
                 entries.push(entry);
             }
             if let Some(records) = job.records.take() {
-                staged.batch.extend(records(&indexes));
+                // Caller code on the sequencer thread: a panic in it must halt the log cleanly
+                // (health reports it), not kill the thread silently.
+                let built =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| records(&indexes)))
+                        .map_err(|_| {
+                            LogError::Halted("an append's record builder panicked".into())
+                        })?;
+                staged.batch.extend(built);
             }
             staged.results.push((indexes, leaves, entries));
         }

@@ -362,6 +362,12 @@ fn acknowledged_appends_survive_sigkill() {
     let mut server = Server::start(dir.path(), &[], &[]);
     let key = Arc::new(server.workspace_key("crash"));
     let verifiers = verifier(&server);
+    // The default origin is the public URL without scheme, plus /log.
+    let (_, public) = get_json(&server, "/v1/log/public-key");
+    assert_eq!(
+        public["origin"],
+        format!("{}/log", server.url.trim_start_matches("http://"))
+    );
     let mut acked_all: Vec<Acked> = Vec::new();
     let mut checkpoints: BTreeMap<u64, ([u8; 32], String)> = BTreeMap::new();
     let rounds = 5;
@@ -609,6 +615,8 @@ fn bad_input_on_the_read_api_is_a_4xx_problem() {
         ("/log/tile/entries/001.p/45", 404),
         ("/log/tile/entries/x999/999", 404),
         ("/log/tile/3/000", 404),
+        ("/log/tile/8/000", 404),
+        ("/log/tile/63/000.p/1", 404),
         ("/v1/log/entries/abc", 400),
         ("/v1/log/entries/-1", 400),
         ("/v1/log/entries/18446744073709551616", 400),

@@ -134,6 +134,22 @@ impl From<ServiceError> for Problem {
                 "invalid_event",
                 e.to_string(),
             ),
+            ServiceError::Log(LogError::Indeterminate(reason)) => {
+                tracing::error!(%reason, "an append's outcome is unknown; the log halted");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "log_outcome_unknown",
+                    "storage failed while recording this event; it may or may not have been recorded — after the appliance restarts, check (e.g. GET the resource) before retrying",
+                )
+            }
+            ServiceError::Log(LogError::IndexUnavailable(reason)) => {
+                tracing::error!(%reason, "log lookup refused");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "log_index_unavailable",
+                    "the log's lookup index is temporarily behind or failing; retry shortly (index and tile reads still work)",
+                )
+            }
             ServiceError::Log(LogError::Halted(reason)) => {
                 tracing::error!(%reason, "request refused: the transparency log has halted");
                 Problem::new(

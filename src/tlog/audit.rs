@@ -139,6 +139,12 @@ pub fn audit(
     let mut edge = Edge::default();
     let mut heads: HashMap<Hash, Hash> = HashMap::new();
     let mut tiles_checked = 0u64;
+    if let Some(t) = &trusted
+        && t.checkpoint.size == 0
+        && t.checkpoint.root != merkle::empty_root()
+    {
+        return fail("the trusted checkpoint has size 0 but a root other than SHA-256(\"\")");
+    }
     let mut trusted_root_checked = trusted.as_ref().is_none_or(|t| t.checkpoint.size == 0);
     let bundles = size.div_ceil(TILE_WIDTH);
     for bundle_index in 0..bundles {

@@ -17,7 +17,7 @@ const ED25519: u8 = 0x01;
 /// The signature line prefix: EM DASH and a space.
 const SIG_PREFIX: &str = "\u{2014} ";
 /// Notes we read are bounded: they are small by construction.
-pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+pub const MAX_NOTE_BYTES: usize = 128 * 1024;
 const MAX_SIGNATURES: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,8 +90,12 @@ impl VerifierKey {
         else {
             return Err(bad("expected <name>+<key id>+<key>"));
         };
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad("the key id must be 8 hex digits"));
+        if id_hex.len() != 8
+            || !id_hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(bad("the key id must be 8 lower-case hex digits"));
         }
         let claimed = u32::from_str_radix(id_hex, 16).map_err(|_| bad("bad key id"))?;
         let typed = STANDARD
@@ -141,7 +145,7 @@ impl Note {
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let bad = |m: &str| NoteError::Malformed(m.to_owned());
         if text.len() > MAX_NOTE_BYTES {
-            return Err(bad("the note is larger than 16 KiB"));
+            return Err(bad("the note is larger than 128 KiB"));
         }
         if text.contains('\r') || text.chars().any(|c| c.is_control() && c != '\n') {
             return Err(bad("the note contains control characters"));
@@ -266,6 +270,13 @@ impl Checkpoint {
             .ok()
             .and_then(|r| r.try_into().ok())
             .ok_or_else(|| bad("the root hash is not 32 bytes of base64"))?;
+        // Extension lines are optional and must not be empty; the body ends with a newline.
+        let rest: Vec<&str> = lines.collect();
+        if rest.last() != Some(&"") || rest[..rest.len() - 1].iter().any(|l| l.is_empty()) {
+            return Err(bad(
+                "the body must end with a newline and extension lines must not be empty",
+            ));
+        }
         Ok(Self {
             origin: origin.to_owned(),
             size,

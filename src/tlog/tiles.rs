@@ -8,6 +8,8 @@ pub const TILE_WIDTH: u64 = 256;
 pub const TILE_HEIGHT: u8 = 8;
 /// Highest hash tile level a 64-bit tree can need.
 pub const MAX_LEVEL: u8 = 7;
+/// Highest level a tile path may name (C2SP tlog-tiles: 0 to 63).
+pub const MAX_PATH_LEVEL: u8 = 63;
 
 /// Which kind of tile a path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +57,8 @@ impl TilePath {
             TileKind::Entries
         } else {
             let l = parse_decimal(level).ok_or("the tile level must be a decimal number")?;
-            if l > u64::from(MAX_LEVEL) {
-                return Err(format!("tile level {l} does not exist (0..={MAX_LEVEL})"));
+            if l > u64::from(MAX_PATH_LEVEL) {
+                return Err(format!("tile level {l} is outside 0..={MAX_PATH_LEVEL}"));
             }
             TileKind::Hashes(l as u8)
         };
@@ -193,7 +195,7 @@ mod tests {
             "0/005.p/256",
             "0/005.p/",
             "0/005.p/07",
-            "8/000",
+            "64/000",
             "-1/000",
             "a/000",
             "0/x1/000",
