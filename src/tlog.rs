@@ -291,11 +291,8 @@ impl Log {
         records: RecordsFn,
     ) -> Result<Appended, LogError> {
         for event in &events {
-            // Validate up front (with a chain link present, as the sequencer may add one), so
-            // that the sequencer never meets an event it cannot encode.
-            let mut probe = event.clone();
-            probe.previous_event = Some([0; 32]);
-            probe.encode()?;
+            // Validate up front, so that the sequencer never meets an event it cannot encode.
+            event.validate()?;
         }
         if let Some(reason) = lock(&self.shared.halted).clone() {
             return Err(LogError::Halted(reason));

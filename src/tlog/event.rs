@@ -89,7 +89,8 @@ pub enum EventError {
     NotCanonical(String),
 }
 
-/// The wire form; fields in ascending key order, which is the JCS order for ASCII keys.
+/// The wire form, for decoding (and, in tests, as the reference encoding); fields in ascending
+/// key order, which is the JCS order for ASCII keys.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Wire {
@@ -144,10 +145,16 @@ fn parse_hash(field: &'static str, s: &str) -> Result<Hash, EventError> {
 
 fn format_time(t: OffsetDateTime) -> String {
     let utc = t.to_offset(time::UtcOffset::UTC);
-    utc.format(format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    ))
-    .unwrap_or_else(|_| unreachable!("years 0..=9999 format"))
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+        utc.millisecond()
+    )
 }
 
 fn parse_time(s: &str) -> Result<OffsetDateTime, EventError> {
@@ -183,6 +190,14 @@ impl Event {
     /// The canonical entry bytes. Fails if a field is outside the allowed alphabet or the entry
     /// would exceed [`MAX_ENTRY_BYTES`].
     pub fn encode(&self) -> Result<Vec<u8>, EventError> {
+        self.validate()?;
+        self.encode_valid()
+    }
+
+    /// Checks what [`Event::encode`] checks, without encoding. An event that passes always
+    /// encodes, with or without a `previous_event`: its fields are bounded (tokens of at most
+    /// 128 characters, fixed-size hashes), so the entry stays far below [`MAX_ENTRY_BYTES`].
+    pub fn validate(&self) -> Result<(), EventError> {
         for (field, value) in [
             ("workspace", &self.workspace),
             ("entity", &self.entity),
@@ -199,29 +214,73 @@ impl Event {
                 message: "year outside 0..=9999".into(),
             });
         }
-        let wire = Wire {
-            auth_evidence_sha256: self.auth_evidence_sha256.map(hex::encode),
-            certificate_serial: self.certificate_serial.clone(),
-            document_sha256_after: self.document_sha256_after.map(hex::encode),
-            document_sha256_before: self.document_sha256_before.map(hex::encode),
-            entity: self.entity.clone(),
-            kind: self.kind.0.clone(),
-            previous_event: self.previous_event.map(hex::encode),
-            revocation_reason: self.revocation_reason.clone(),
-            signature_sha256: self.signature_sha256.map(hex::encode),
-            time: format_time(self.time),
-            v: EVENT_VERSION,
-            workspace: self.workspace.clone(),
-        };
-        let bytes = serde_json::to_vec(&wire)
-            .unwrap_or_else(|e| unreachable!("the wire struct serialises: {e}"));
-        if bytes.len() > MAX_ENTRY_BYTES {
+        Ok(())
+    }
+
+    /// Writes the canonical JSON directly (keys in ascending order; values need no escaping,
+    /// see the module doc). `tests::direct_encoding_matches_serde` pins it to the serde form.
+    fn encode_valid(&self) -> Result<Vec<u8>, EventError> {
+        fn hash(out: &mut Vec<u8>, key: &str, value: &Option<Hash>) {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            if let Some(h) = value {
+                out.extend_from_slice(b",\"");
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":\"");
+                for b in h {
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 15)]);
+                }
+                out.push(b'"');
+            }
+        }
+        fn text(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
+            if let Some(v) = value {
+                out.extend_from_slice(b",\"");
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":\"");
+                out.extend_from_slice(v.as_bytes());
+                out.push(b'"');
+            }
+        }
+        let mut out = Vec::with_capacity(512);
+        // A leading comma is written before every member and the first one is replaced by '{'.
+        hash(&mut out, "auth_evidence_sha256", &self.auth_evidence_sha256);
+        text(
+            &mut out,
+            "certificate_serial",
+            self.certificate_serial.as_deref(),
+        );
+        hash(
+            &mut out,
+            "document_sha256_after",
+            &self.document_sha256_after,
+        );
+        hash(
+            &mut out,
+            "document_sha256_before",
+            &self.document_sha256_before,
+        );
+        text(&mut out, "entity", self.entity.as_deref());
+        text(&mut out, "kind", Some(self.kind.as_str()));
+        hash(&mut out, "previous_event", &self.previous_event);
+        text(
+            &mut out,
+            "revocation_reason",
+            self.revocation_reason.as_deref(),
+        );
+        hash(&mut out, "signature_sha256", &self.signature_sha256);
+        text(&mut out, "time", Some(&format_time(self.time)));
+        out.extend_from_slice(format!(",\"v\":{EVENT_VERSION}").as_bytes());
+        text(&mut out, "workspace", self.workspace.as_deref());
+        out[0] = b'{';
+        out.push(b'}');
+        if out.len() > MAX_ENTRY_BYTES {
             return Err(EventError::Field {
                 field: "entry",
                 message: format!("encoded entry exceeds {MAX_ENTRY_BYTES} bytes"),
             });
         }
-        Ok(bytes)
+        Ok(out)
     }
 
     /// Decodes entry bytes, accepting only the canonical encoding.
@@ -309,6 +368,42 @@ mod tests {
         let mut truncated = e.clone();
         truncated.time = truncated.time.replace_nanosecond(123_000_000).unwrap();
         assert_eq!(back, truncated);
+    }
+
+    #[test]
+    fn direct_encoding_matches_serde() {
+        let mut events = vec![
+            sample(),
+            Event::new(EventKind::certificate_issued(), OffsetDateTime::UNIX_EPOCH),
+        ];
+        let mut full = sample();
+        full.revocation_reason = Some("keyCompromise".into());
+        full.auth_evidence_sha256 = Some([0xfe; 32]);
+        full.previous_event = Some([0x0a; 32]);
+        events.push(full);
+        for e in events {
+            let wire = Wire {
+                auth_evidence_sha256: e.auth_evidence_sha256.map(hex::encode),
+                certificate_serial: e.certificate_serial.clone(),
+                document_sha256_after: e.document_sha256_after.map(hex::encode),
+                document_sha256_before: e.document_sha256_before.map(hex::encode),
+                entity: e.entity.clone(),
+                kind: e.kind.0.clone(),
+                previous_event: e.previous_event.map(hex::encode),
+                revocation_reason: e.revocation_reason.clone(),
+                signature_sha256: e.signature_sha256.map(hex::encode),
+                time: e
+                    .time
+                    .to_offset(time::UtcOffset::UTC)
+                    .format(format_description!(
+                        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+                    ))
+                    .unwrap(),
+                v: EVENT_VERSION,
+                workspace: e.workspace.clone(),
+            };
+            assert_eq!(e.encode().unwrap(), serde_json::to_vec(&wire).unwrap());
+        }
     }
 
     #[test]
