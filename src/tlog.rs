@@ -94,17 +94,14 @@ impl Default for LogOptions {
 #[derive(Debug, Clone)]
 pub struct Appended {
     pub indexes: Vec<u64>,
-    pub leaf_hashes: Vec<Hash>,
+    /// The entry bytes (leaf hash: [`merkle::leaf_hash`]).
     pub entries: Vec<Vec<u8>>,
     pub checkpoint: Arc<SignedCheckpoint>,
 }
 
-/// The persisted tree state.
+/// The persisted tree state: the latest signed checkpoint, which carries size and root.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct LogState {
-    size: u64,
-    #[serde(with = "hex::serde")]
-    root: Hash,
     checkpoint: String,
 }
 
@@ -201,11 +198,7 @@ impl Log {
                     root: merkle::empty_root(),
                 };
                 let note = sign_checkpoint(signer.as_ref(), &verifier, &checkpoint)?;
-                let state = LogState {
-                    size: 0,
-                    root: checkpoint.root,
-                    checkpoint: note,
-                };
+                let state = LogState { checkpoint: note };
                 let mut batch = Batch::default();
                 batch.put(Cf::Meta, Meta::LogState.key(), &state);
                 store.commit(batch, Durability::Synced)?;
@@ -214,28 +207,23 @@ impl Log {
         };
         let latest = SignedCheckpoint::open(&state.checkpoint, &verifier)
             .map_err(|e| LogError::Corrupt(format!("stored checkpoint: {e}")))?;
-        if latest.checkpoint.size != state.size || latest.checkpoint.root != state.root {
-            return Err(LogError::Corrupt(
-                "the stored checkpoint does not match the stored tree state".into(),
-            ));
-        }
-        let edge = load_edge(&store, state.size)?;
+        let (size, root) = (latest.checkpoint.size, latest.checkpoint.root);
+        let edge = load_edge(&store, size)?;
         let sequencer = Sequencer {
             store: store.clone(),
             signer,
             verifier: verifier.clone(),
-            root: state.root,
+            root,
             edge,
             options,
             inflight: Arc::new(Mutex::new(InFlight::default())),
         };
         let recomputed = sequencer.edge.root();
-        if recomputed != state.root {
+        if recomputed != root {
             return Err(LogError::Corrupt(format!(
-                "the stored tiles give root {} for size {}, but the signed checkpoint says {}",
+                "the stored tiles give root {} for size {size}, but the signed checkpoint says {}",
                 hex::encode(recomputed),
-                state.size,
-                hex::encode(state.root)
+                hex::encode(root)
             )));
         }
         let indexed = store
@@ -798,8 +786,8 @@ impl HashReader for EdgeReader<'_> {
     }
 }
 
-/// Per job: indexes, leaf hashes and entry bytes of its events.
-type JobResult = (Vec<u64>, Vec<Hash>, Vec<Vec<u8>>);
+/// Per job: indexes and entry bytes of its events.
+type JobResult = (Vec<u64>, Vec<Vec<u8>>);
 
 /// Staged effects of one batch, applied to the sequencer only after the commit.
 struct Staged {
@@ -931,8 +919,6 @@ fn commit_loop(
                     Cf::Meta,
                     Meta::LogState.key(),
                     &LogState {
-                        size: p.checkpoint.size,
-                        root: p.checkpoint.root,
                         checkpoint: note.clone(),
                     },
                 );
@@ -953,10 +939,9 @@ fn commit_loop(
                 *shared.latest.write().unwrap_or_else(|e| e.into_inner()) = checkpoint.clone();
                 lock(&shared.index).committed = checkpoint.checkpoint.size;
                 shared.index_changed.notify_all();
-                for (job, (indexes, leaf_hashes, entries)) in p.jobs.into_iter().zip(p.results) {
+                for (job, (indexes, entries)) in p.jobs.into_iter().zip(p.results) {
                     let _ = job.reply.send(Ok(Appended {
                         indexes,
-                        leaf_hashes,
                         entries,
                         checkpoint: checkpoint.clone(),
                     }));
@@ -1100,12 +1085,10 @@ impl Sequencer {
         };
         for job in jobs.iter_mut() {
             let mut indexes = Vec::with_capacity(job.events.len());
-            let mut leaves = Vec::with_capacity(job.events.len());
             let mut entries = Vec::with_capacity(job.events.len());
             for event in &mut job.events {
-                let (index, leaf, entry) = self.sequence(event, &mut staged)?;
+                let (index, entry) = self.sequence(event, &mut staged)?;
                 indexes.push(index);
-                leaves.push(leaf);
                 entries.push(entry);
             }
             if let Some(records) = job.records.take() {
@@ -1118,7 +1101,7 @@ impl Sequencer {
                         })?;
                 staged.batch.extend(built);
             }
-            staged.results.push((indexes, leaves, entries));
+            staged.results.push((indexes, entries));
         }
         for (level, tile, hashes) in self.edge.partial_tiles() {
             staged.batch.put_raw(
@@ -1159,7 +1142,7 @@ impl Sequencer {
         &mut self,
         event: &mut Event,
         staged: &mut Staged,
-    ) -> Result<(u64, Hash, Vec<u8>), LogError> {
+    ) -> Result<(u64, Vec<u8>), LogError> {
         let mut previous = None;
         for document in event.documents() {
             if let Some(head) = staged.heads.get(document) {
@@ -1199,7 +1182,7 @@ impl Sequencer {
             staged.heads.insert(*document, leaf);
         }
         self.push_leaf(leaf, staged);
-        Ok((index, leaf, entry))
+        Ok((index, entry))
     }
 
     /// Adds a leaf hash, staging the tiles it completes.
