@@ -1,0 +1,456 @@
+//! A PDF opened lazily: the cross-reference chain is read up front, objects only when asked for.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::object::{Dictionary, ObjRef, Object, Stream, StreamData};
+use super::parser::Parser;
+use super::xref::{self, SectionKind, Xref, XrefEntry};
+use super::{ErrorKind, Limits, PdfError, filter};
+
+/// Longest chain of references followed to reach a direct object.
+const MAX_INDIRECTION: usize = 32;
+
+/// An object stream, decoded once: its data and the (number, offset) pairs of its header.
+struct ObjectStream {
+    data: Vec<u8>,
+    first: usize,
+    index: Vec<(u32, usize)>,
+}
+
+/// A PDF file opened for reading. Not `Sync`: one request's worth of work on one thread.
+pub struct Document<'a> {
+    data: &'a [u8],
+    limits: Limits,
+    xref: Xref,
+    object_streams: RefCell<HashMap<u32, Rc<ObjectStream>>>,
+    decoded: Cell<usize>,
+}
+
+/// A page with its inherited attributes resolved (§7.7.3.4).
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// 0-based.
+    pub index: usize,
+    pub reference: ObjRef,
+    pub dict: Dictionary,
+    pub media_box: [f64; 4],
+    /// The visible region (§14.11.2): CropBox clipped to the MediaBox, MediaBox if absent.
+    pub crop_box: [f64; 4],
+    /// 0, 90, 180 or 270.
+    pub rotate: i64,
+    pub resources: Option<Object>,
+}
+
+impl<'a> Document<'a> {
+    pub fn open(data: &'a [u8], limits: Limits) -> Result<Self, PdfError> {
+        let head = &data[..data.len().min(1024)];
+        if !head.windows(5).any(|w| w == b"%PDF-") {
+            return Err(PdfError::new(0, ErrorKind::NotPdf));
+        }
+        let xref = xref::read(data, &limits)?;
+        Ok(Self {
+            data,
+            limits,
+            xref,
+            object_streams: RefCell::new(HashMap::new()),
+            decoded: Cell::new(0),
+        })
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The newest trailer (for a cross-reference stream, its dictionary).
+    pub fn trailer(&self) -> &Dictionary {
+        &self.xref.sections[0].trailer
+    }
+
+    pub fn xref(&self) -> &Xref {
+        &self.xref
+    }
+
+    /// Offset of the newest cross-reference section (the next update's `/Prev`).
+    pub fn startxref(&self) -> usize {
+        self.xref.startxref
+    }
+
+    /// Whether the newest section is a cross-reference stream (an update should then be one too).
+    pub fn uses_xref_streams(&self) -> bool {
+        self.xref.sections[0].kind == SectionKind::Stream
+    }
+
+    pub fn is_encrypted(&self) -> bool {
+        self.trailer().get(b"Encrypt").is_some()
+    }
+
+    /// The next free object number: past both `/Size` and every number the sections mention.
+    pub fn next_object_number(&self) -> u32 {
+        let size = self
+            .xref
+            .sections
+            .iter()
+            .filter_map(|s| s.trailer.integer(b"Size"))
+            .max()
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(0);
+        let max_num = self.xref.entries.keys().max().map_or(0, |n| n + 1);
+        size.max(max_num).max(1)
+    }
+
+    /// Reads indirect object `r`. A free or absent object is `null` (§7.3.10).
+    pub fn get(&self, r: ObjRef) -> Result<Object, PdfError> {
+        self.get_depth(r, 0)
+    }
+
+    fn get_depth(&self, r: ObjRef, depth: usize) -> Result<Object, PdfError> {
+        if depth > MAX_INDIRECTION {
+            return Err(PdfError::new(0, ErrorKind::ReferenceLoop(r)));
+        }
+        match self.xref.entries.get(&r.num) {
+            None | Some(XrefEntry::Free) => Ok(Object::Null),
+            Some(XrefEntry::InFile { offset, generation }) => {
+                if *generation != r.generation {
+                    return Ok(Object::Null);
+                }
+                let mut p = Parser::new(self.data, *offset);
+                let found = p.indirect_header()?;
+                if found.num != r.num {
+                    return Err(PdfError::new(*offset, ErrorKind::WrongObject(found, r)));
+                }
+                let length = |o: &Object| -> Option<usize> {
+                    let r = o.as_reference()?;
+                    let v = self.get_depth(r, depth + 1).ok()?;
+                    v.as_i64().and_then(|n| usize::try_from(n).ok())
+                };
+                xref::read_stream_body(&mut p, Some(&length))
+            }
+            Some(XrefEntry::InStream { stream, index }) => {
+                if r.generation != 0 {
+                    return Ok(Object::Null);
+                }
+                let os = self.object_stream(*stream, depth)?;
+                let Some(&(num, offset)) = os.index.get(*index as usize) else {
+                    return Err(PdfError::new(0, ErrorKind::MissingObject(r)));
+                };
+                if num != r.num {
+                    return Err(PdfError::new(
+                        0,
+                        ErrorKind::WrongObject(ObjRef::new(num, 0), r),
+                    ));
+                }
+                let start = os
+                    .first
+                    .checked_add(offset)
+                    .filter(|s| *s <= os.data.len())
+                    .ok_or(PdfError::new(0, ErrorKind::Invalid("object stream offset")))?;
+                let mut p = Parser::new(&os.data, start);
+                p.object()
+            }
+        }
+    }
+
+    fn object_stream(&self, num: u32, depth: usize) -> Result<Rc<ObjectStream>, PdfError> {
+        if let Some(os) = self.object_streams.borrow().get(&num) {
+            return Ok(os.clone());
+        }
+        let r = ObjRef::new(num, 0);
+        let Object::Stream(stream) = self.get_depth(r, depth + 1)? else {
+            return Err(PdfError::new(
+                0,
+                ErrorKind::Structure(format!("object stream {r} is not a stream")),
+            ));
+        };
+        if !stream.dict.is_type(b"ObjStm") {
+            return Err(PdfError::new(
+                0,
+                ErrorKind::Structure(format!("object {r} is not an object stream")),
+            ));
+        }
+        let data = self.decode_stream(&stream)?;
+        let n = stream
+            .dict
+            .integer(b"N")
+            .and_then(|n| usize::try_from(n).ok());
+        let first = stream
+            .dict
+            .integer(b"First")
+            .and_then(|n| usize::try_from(n).ok());
+        let (Some(n), Some(first)) = (n, first) else {
+            return Err(PdfError::new(
+                0,
+                ErrorKind::Invalid("object stream /N or /First"),
+            ));
+        };
+        if first > data.len() || n > data.len() {
+            return Err(PdfError::new(
+                0,
+                ErrorKind::Invalid("object stream /N or /First"),
+            ));
+        }
+        let mut index = Vec::with_capacity(n);
+        let mut p = Parser::new(&data[..first], 0);
+        for _ in 0..n {
+            let obj_num = u32::try_from(p.unsigned()?)
+                .map_err(|_| p.error(ErrorKind::Invalid("object number")))?;
+            let offset = usize::try_from(p.unsigned()?)
+                .map_err(|_| p.error(ErrorKind::Invalid("offset")))?;
+            index.push((obj_num, offset));
+        }
+        let os = Rc::new(ObjectStream { data, first, index });
+        self.object_streams.borrow_mut().insert(num, os.clone());
+        Ok(os)
+    }
+
+    /// Follows references until a direct object.
+    pub fn resolve(&self, object: &Object) -> Result<Object, PdfError> {
+        match object {
+            Object::Reference(r) => self.get(*r),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// `dict[key]`, resolved.
+    pub fn resolve_key(&self, dict: &Dictionary, key: &[u8]) -> Result<Option<Object>, PdfError> {
+        match dict.get(key) {
+            None => Ok(None),
+            Some(o) => Ok(Some(self.resolve(o)?).filter(|o| *o != Object::Null)),
+        }
+    }
+
+    /// Raw (still encoded) bytes of a stream.
+    pub fn raw_stream<'s>(&'s self, stream: &'s Stream) -> Result<&'s [u8], PdfError> {
+        match &stream.data {
+            StreamData::InFile(range) => self
+                .data
+                .get(range.clone())
+                .ok_or(PdfError::new(range.start, ErrorKind::UnexpectedEnd)),
+            StreamData::Owned(bytes) => Ok(bytes),
+        }
+    }
+
+    /// Decoded bytes of a stream, counted against the per-file budget.
+    pub fn decode_stream(&self, stream: &Stream) -> Result<Vec<u8>, PdfError> {
+        let raw = self.raw_stream(stream)?;
+        let offset = match &stream.data {
+            StreamData::InFile(r) => r.start,
+            StreamData::Owned(_) => 0,
+        };
+        let left = self
+            .limits
+            .max_total_decoded
+            .saturating_sub(self.decoded.get());
+        let max = self.limits.max_stream_decoded.min(left);
+        let dict = match stream.dict.get(b"DecodeParms") {
+            Some(Object::Reference(_)) => {
+                let mut d = stream.dict.clone();
+                if let Some(p) = self.resolve_key(&stream.dict, b"DecodeParms")? {
+                    d.set(b"DecodeParms", p);
+                }
+                d
+            }
+            _ => stream.dict.clone(),
+        };
+        let out = filter::decode(&dict, raw, max, offset)?;
+        self.decoded
+            .set(self.decoded.get().saturating_add(out.len()));
+        Ok(out)
+    }
+
+    /// The document catalog and its reference.
+    pub fn catalog(&self) -> Result<(ObjRef, Dictionary), PdfError> {
+        let root = self.trailer().reference(b"Root").ok_or(PdfError::new(
+            self.startxref(),
+            ErrorKind::Structure("trailer has no /Root".into()),
+        ))?;
+        match self.get(root)? {
+            Object::Dictionary(d) => Ok((root, d)),
+            _ => Err(PdfError::new(
+                0,
+                ErrorKind::Structure("/Root is not a dictionary".into()),
+            )),
+        }
+    }
+
+    /// Number of pages per the page tree root's `/Count`.
+    pub fn page_count(&self) -> Result<usize, PdfError> {
+        let (_, catalog) = self.catalog()?;
+        let pages = self.resolve_key(&catalog, b"Pages")?;
+        let count = pages
+            .as_ref()
+            .and_then(Object::as_dict)
+            .and_then(|d| d.integer(b"Count"))
+            .and_then(|c| usize::try_from(c).ok())
+            .ok_or(PdfError::new(
+                0,
+                ErrorKind::Structure("page tree root has no /Count".into()),
+            ))?;
+        if count > self.limits.max_pages {
+            return Err(PdfError::new(
+                0,
+                ErrorKind::Structure(format!("more than {} pages", self.limits.max_pages)),
+            ));
+        }
+        Ok(count)
+    }
+
+    /// Page `index` (0-based), found by descending the page tree with `/Count` (only the nodes on
+    /// the path are read).
+    pub fn page(&self, index: usize) -> Result<Page, PdfError> {
+        let (_, catalog) = self.catalog()?;
+        let root = catalog.reference(b"Pages").ok_or(PdfError::new(
+            0,
+            ErrorKind::Structure("catalog has no /Pages reference".into()),
+        ))?;
+        let mut node_ref = root;
+        let mut remaining = index;
+        let mut inherited = Inherited::default();
+        let mut visited = 0usize;
+        loop {
+            visited += 1;
+            if visited > 256 {
+                return Err(PdfError::new(0, ErrorKind::ReferenceLoop(node_ref)));
+            }
+            let node = match self.get(node_ref)? {
+                Object::Dictionary(d) => d,
+                _ => {
+                    return Err(PdfError::new(
+                        0,
+                        ErrorKind::Structure(format!(
+                            "page tree node {node_ref} is not a dictionary"
+                        )),
+                    ));
+                }
+            };
+            inherited.absorb(self, &node)?;
+            if node.is_type(b"Page") || node.get(b"Kids").is_none() {
+                if remaining != 0 {
+                    return Err(PdfError::new(
+                        0,
+                        ErrorKind::Structure("page tree /Count does not match its leaves".into()),
+                    ));
+                }
+                return inherited.page(index, node_ref, node);
+            }
+            let kids = self
+                .resolve_key(&node, b"Kids")?
+                .and_then(|k| k.as_array().map(<[Object]>::to_vec))
+                .ok_or(PdfError::new(
+                    0,
+                    ErrorKind::Structure(format!("page tree node {node_ref} has no /Kids array")),
+                ))?;
+            let mut next = None;
+            for kid in kids.iter().take(self.limits.max_pages) {
+                let Some(kid_ref) = kid.as_reference() else {
+                    continue;
+                };
+                let kid_obj = self.get(kid_ref)?;
+                let Some(kid_dict) = kid_obj.as_dict() else {
+                    continue;
+                };
+                let count = if kid_dict.is_type(b"Pages") || kid_dict.get(b"Kids").is_some() {
+                    kid_dict
+                        .integer(b"Count")
+                        .and_then(|c| usize::try_from(c).ok())
+                        .unwrap_or(0)
+                } else {
+                    1
+                };
+                if remaining < count {
+                    next = Some(kid_ref);
+                    break;
+                }
+                remaining -= count;
+            }
+            node_ref = next.ok_or(PdfError::new(
+                0,
+                ErrorKind::Structure(format!("page {} not found in the page tree", index + 1)),
+            ))?;
+        }
+    }
+
+    /// The 0-based index of the page object `r`, by walking the tree (for widgets' `/P`).
+    pub fn page_index_of(&self, r: ObjRef) -> Result<Option<usize>, PdfError> {
+        let count = self.page_count()?;
+        for i in 0..count {
+            if self.page(i)?.reference == r {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[derive(Default)]
+struct Inherited {
+    media_box: Option<[f64; 4]>,
+    crop_box: Option<[f64; 4]>,
+    rotate: Option<i64>,
+    resources: Option<Object>,
+}
+
+impl Inherited {
+    fn absorb(&mut self, doc: &Document<'_>, node: &Dictionary) -> Result<(), PdfError> {
+        if let Some(b) = doc.resolve_key(node, b"MediaBox")? {
+            self.media_box = rect(&b).or(self.media_box);
+        }
+        if let Some(b) = doc.resolve_key(node, b"CropBox")? {
+            self.crop_box = rect(&b).or(self.crop_box);
+        }
+        if let Some(r) = doc.resolve_key(node, b"Rotate")?.and_then(|r| r.as_i64()) {
+            self.rotate = Some(r);
+        }
+        if let Some(r) = node.get(b"Resources") {
+            self.resources = Some(r.clone());
+        }
+        Ok(())
+    }
+
+    fn page(self, index: usize, reference: ObjRef, dict: Dictionary) -> Result<Page, PdfError> {
+        // §7.7.3.3: MediaBox is required; Letter is what viewers assume when a broken file lacks it.
+        let media_box = self.media_box.unwrap_or([0.0, 0.0, 612.0, 792.0]);
+        let crop_box = match self.crop_box {
+            Some(c) => [
+                c[0].max(media_box[0]),
+                c[1].max(media_box[1]),
+                c[2].min(media_box[2]),
+                c[3].min(media_box[3]),
+            ],
+            None => media_box,
+        };
+        let crop_box = if crop_box[2] > crop_box[0] && crop_box[3] > crop_box[1] {
+            crop_box
+        } else {
+            media_box
+        };
+        Ok(Page {
+            index,
+            reference,
+            dict,
+            media_box,
+            crop_box,
+            rotate: self.rotate.unwrap_or(0).rem_euclid(360) / 90 * 90,
+            resources: self.resources,
+        })
+    }
+}
+
+/// A rectangle, normalised so that `[llx lly urx ury]` has ll < ur.
+pub fn rect(o: &Object) -> Option<[f64; 4]> {
+    let a = o.as_array()?;
+    if a.len() != 4 {
+        return None;
+    }
+    let v: Vec<f64> = a.iter().map(Object::as_f64).collect::<Option<_>>()?;
+    if v.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    Some([
+        v[0].min(v[2]),
+        v[1].min(v[3]),
+        v[0].max(v[2]),
+        v[1].max(v[3]),
+    ])
+}

@@ -1,0 +1,247 @@
+//! Incremental updates (ISO 32000-1 §7.5.6): new and changed objects, a cross-reference section
+//! for exactly those, and a trailer linked to the previous one by `/Prev`. The original bytes are
+//! never rewritten; the update is returned separately so callers can stream `original ‖ update`
+//! without copying a large file.
+
+use std::collections::BTreeMap;
+
+use super::document::Document;
+use super::object::{Dictionary, ObjRef, Object, write_dictionary, write_object};
+use super::xref::SectionKind;
+
+pub struct IncrementalUpdate {
+    /// Length of everything the update is appended to.
+    base_len: usize,
+    /// Whether the base ends with an end-of-line (if not, the update starts with one).
+    base_ends_with_eol: bool,
+    prev: usize,
+    previous_trailer: Dictionary,
+    use_xref_stream: bool,
+    next: u32,
+    objects: BTreeMap<u32, (u16, Vec<u8>)>,
+}
+
+/// The serialised update and where each of its objects starts (absolute file offsets).
+pub struct Written {
+    pub bytes: Vec<u8>,
+    pub offsets: BTreeMap<u32, usize>,
+    /// Offset of this update's cross-reference section (the next update's `/Prev`).
+    pub startxref: usize,
+}
+
+impl IncrementalUpdate {
+    /// An update to `doc`, whose bytes are the whole file so far.
+    pub fn new(doc: &Document<'_>) -> Self {
+        let bytes = doc.bytes();
+        Self {
+            base_len: bytes.len(),
+            base_ends_with_eol: matches!(bytes.last(), Some(b'\n' | b'\r')),
+            prev: doc.startxref(),
+            previous_trailer: doc.trailer().clone(),
+            use_xref_stream: doc.xref().sections[0].kind == SectionKind::Stream,
+            next: doc.next_object_number(),
+            objects: BTreeMap::new(),
+        }
+    }
+
+    /// A fresh object number.
+    pub fn allocate(&mut self) -> ObjRef {
+        let r = ObjRef::new(self.next, 0);
+        self.next += 1;
+        r
+    }
+
+    /// Writes (or overwrites) object `r`.
+    pub fn set(&mut self, r: ObjRef, object: &Object) {
+        let mut body = Vec::new();
+        write_object(&mut body, object);
+        self.objects.insert(r.num, (r.generation, body));
+    }
+
+    /// Writes a stream object; `/Length` is set from `data`, which must already be encoded as the
+    /// dictionary's `/Filter` says.
+    pub fn set_stream(&mut self, r: ObjRef, mut dict: Dictionary, data: &[u8]) {
+        dict.set(b"Length", Object::Integer(data.len() as i64));
+        let mut body = Vec::with_capacity(data.len() + 64);
+        write_dictionary(&mut body, &dict);
+        body.extend_from_slice(b"\nstream\n");
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\nendstream");
+        self.objects.insert(r.num, (r.generation, body));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Serialises the update.
+    pub fn finish(mut self) -> Written {
+        let mut out = Vec::new();
+        if !self.base_ends_with_eol {
+            out.push(b'\n');
+        }
+        let mut offsets = BTreeMap::new();
+        let xref_stream_ref = self.use_xref_stream.then(|| self.allocate());
+        for (num, (generation, body)) in &self.objects {
+            offsets.insert(*num, self.base_len + out.len());
+            out.extend_from_slice(format!("{num} {generation} obj\n").as_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\nendobj\n");
+        }
+        let startxref = self.base_len + out.len();
+        let mut trailer = Dictionary::new();
+        trailer.set(b"Size", Object::Integer(i64::from(self.next)));
+        for key in [&b"Root"[..], b"Info", b"ID"] {
+            if let Some(v) = self.previous_trailer.get(key) {
+                trailer.set(key, v.clone());
+            }
+        }
+        trailer.set(b"Prev", Object::Integer(self.prev as i64));
+        let generations: BTreeMap<u32, u16> =
+            self.objects.iter().map(|(n, (g, _))| (*n, *g)).collect();
+        match xref_stream_ref {
+            None => {
+                out.extend_from_slice(b"xref\n");
+                for run in runs(&generations) {
+                    out.extend_from_slice(format!("{} {}\n", run[0].0, run.len()).as_bytes());
+                    for (num, generation) in run {
+                        let offset = offsets.get(&num).copied().unwrap_or(0);
+                        out.extend_from_slice(
+                            format!("{offset:010} {generation:05} n\r\n").as_bytes(),
+                        );
+                    }
+                }
+                out.extend_from_slice(b"trailer\n");
+                write_dictionary(&mut out, &trailer);
+                out.push(b'\n');
+            }
+            Some(xref_ref) => {
+                // §7.5.8: the stream lists itself; offsets need 4 bytes up to 4 GiB.
+                let mut all = generations.clone();
+                all.insert(xref_ref.num, 0);
+                offsets.insert(xref_ref.num, startxref);
+                let wide = startxref > u32::MAX as usize;
+                let offset_width = if wide { 8 } else { 4 };
+                let mut index = Vec::new();
+                let mut data = Vec::new();
+                for run in runs(&all) {
+                    index.push(Object::Integer(i64::from(run[0].0)));
+                    index.push(Object::Integer(run.len() as i64));
+                    for (num, generation) in run {
+                        let offset = offsets.get(&num).copied().unwrap_or(0) as u64;
+                        data.push(1);
+                        data.extend_from_slice(&offset.to_be_bytes()[8 - offset_width..]);
+                        data.extend_from_slice(&generation.to_be_bytes());
+                    }
+                }
+                trailer.set(b"Type", Object::name("XRef"));
+                trailer.set(
+                    b"W",
+                    Object::Array(vec![
+                        Object::Integer(1),
+                        Object::Integer(offset_width as i64),
+                        Object::Integer(2),
+                    ]),
+                );
+                trailer.set(b"Index", Object::Array(index));
+                trailer.set(b"Length", Object::Integer(data.len() as i64));
+                out.extend_from_slice(format!("{} 0 obj\n", xref_ref.num).as_bytes());
+                write_dictionary(&mut out, &trailer);
+                out.extend_from_slice(b"\nstream\n");
+                out.extend_from_slice(&data);
+                out.extend_from_slice(b"\nendstream\nendobj\n");
+            }
+        }
+        out.extend_from_slice(format!("startxref\n{startxref}\n%%EOF\n").as_bytes());
+        Written {
+            bytes: out,
+            offsets,
+            startxref,
+        }
+    }
+}
+
+/// Consecutive object-number runs, for cross-reference subsections.
+fn runs(entries: &BTreeMap<u32, u16>) -> Vec<Vec<(u32, u16)>> {
+    let mut out: Vec<Vec<(u32, u16)>> = Vec::new();
+    for (num, generation) in entries {
+        match out.last_mut() {
+            Some(run) if run.last().is_some_and(|(n, _)| n + 1 == *num) => {
+                run.push((*num, *generation))
+            }
+            _ => out.push(vec![(*num, *generation)]),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::Limits;
+
+    /// A minimal one-page PDF with a classic cross-reference table.
+    pub(crate) fn minimal_pdf() -> Vec<u8> {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        ];
+        let mut out = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(b"xref\n0 4\n0000000000 65535 f\r\n");
+        for o in offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        out
+    }
+
+    #[test]
+    fn update_is_appended_and_readable() {
+        let base = minimal_pdf();
+        let doc = Document::open(&base, Limits::default()).unwrap();
+        let page = doc.page(0).unwrap();
+        assert_eq!(page.media_box, [0.0, 0.0, 200.0, 200.0]);
+        let mut update = IncrementalUpdate::new(&doc);
+        let info = update.allocate();
+        assert_eq!(info.num, 4);
+        update.set(
+            info,
+            &Object::Dictionary(Dictionary::new().with(b"Title", Object::text("t"))),
+        );
+        let written = update.finish();
+        let mut full = base.clone();
+        full.extend_from_slice(&written.bytes);
+        assert!(full.starts_with(&base));
+        let doc2 = Document::open(&full, Limits::default()).unwrap();
+        assert_eq!(doc2.xref().sections.len(), 2);
+        let title = doc2.get(info).unwrap();
+        assert_eq!(
+            title.as_dict().unwrap().get(b"Title").unwrap().as_string(),
+            Some(&b"t"[..])
+        );
+        assert_eq!(doc2.page_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn prev_cycle_is_refused() {
+        let mut pdf = minimal_pdf();
+        // Point the trailer's /Prev at its own section.
+        let xref = crate::pdf::xref::find_startxref(&pdf).unwrap();
+        let text = String::from_utf8(pdf.clone()).unwrap().replace(
+            "<< /Size 4 /Root 1 0 R >>",
+            &format!("<< /Size 4 /Root 1 0 R /Prev {xref} >>"),
+        );
+        pdf = text.into_bytes();
+        let err = Document::open(&pdf, Limits::default()).err().unwrap();
+        assert_eq!(err.kind, crate::pdf::ErrorKind::XrefCycle);
+    }
+}

@@ -1,0 +1,348 @@
+//! Cross-reference sections and the revision chain (ISO 32000-1 §7.5.4–§7.5.8).
+//!
+//! Revisions are found only through `startxref` and `/Prev` (never by searching for `%%EOF`),
+//! hybrid files through `/XRefStm`; a chain that loops is refused.
+
+use std::collections::{HashMap, HashSet};
+
+use super::filter;
+use super::object::{Dictionary, Object, StreamData};
+use super::parser::Parser;
+use super::{ErrorKind, Limits, PdfError};
+
+/// Where an object lives, per the newest section that mentions it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XrefEntry {
+    Free,
+    InFile { offset: usize, generation: u16 },
+    InStream { stream: u32, index: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionKind {
+    Table,
+    Stream,
+}
+
+/// One cross-reference section: what `startxref` (or a `/Prev`) pointed at.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Its byte offset (the value `startxref` / `/Prev` gave).
+    pub offset: usize,
+    pub kind: SectionKind,
+    pub trailer: Dictionary,
+    pub entries: Vec<(u32, XrefEntry)>,
+}
+
+/// The merged table of a file plus its sections, newest first.
+#[derive(Debug, Clone)]
+pub struct Xref {
+    pub entries: HashMap<u32, XrefEntry>,
+    pub sections: Vec<Section>,
+    /// The value of the final `startxref`.
+    pub startxref: usize,
+}
+
+/// Finds the last `startxref` within the file's final kilobytes and reads its offset.
+pub fn find_startxref(data: &[u8]) -> Result<usize, PdfError> {
+    let tail_start = data.len().saturating_sub(4096);
+    let tail = &data[tail_start..];
+    let at = tail
+        .windows(9)
+        .rposition(|w| w == b"startxref")
+        .ok_or(PdfError::new(data.len(), ErrorKind::NoStartXref))?;
+    let mut p = Parser::new(data, tail_start + at + 9);
+    let offset = p.unsigned()?;
+    usize::try_from(offset)
+        .ok()
+        .filter(|o| *o < data.len())
+        .ok_or_else(|| {
+            p.error(ErrorKind::Invalid(
+                "startxref offset (beyond the end of file)",
+            ))
+        })
+}
+
+/// Reads the whole chain of sections from the final `startxref`.
+pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
+    let startxref = find_startxref(data)?;
+    let mut sections = Vec::new();
+    let mut seen = HashSet::new();
+    let mut next = Some(startxref);
+    while let Some(offset) = next {
+        if !seen.insert(offset) {
+            return Err(PdfError::new(offset, ErrorKind::XrefCycle));
+        }
+        if sections.len() >= limits.max_revisions {
+            return Err(PdfError::new(
+                offset,
+                ErrorKind::TooManyRevisions(limits.max_revisions),
+            ));
+        }
+        let mut section = read_section(data, offset, limits)?;
+        // Hybrid-reference files (§7.5.8.4): entries of the /XRefStm stream complete the table.
+        if let Some(stm) = section.trailer.integer(b"XRefStm") {
+            let stm = usize::try_from(stm)
+                .ok()
+                .filter(|o| *o < data.len())
+                .ok_or(PdfError::new(offset, ErrorKind::Invalid("/XRefStm offset")))?;
+            if seen.insert(stm) {
+                let hidden = read_section(data, stm, limits)?;
+                section.entries.extend(hidden.entries);
+            }
+        }
+        next = match section.trailer.get(b"Prev") {
+            None => None,
+            Some(Object::Integer(p)) => Some(
+                usize::try_from(*p)
+                    .ok()
+                    .filter(|o| *o < data.len())
+                    .ok_or(PdfError::new(offset, ErrorKind::Invalid("/Prev offset")))?,
+            ),
+            Some(_) => return Err(PdfError::new(offset, ErrorKind::Invalid("/Prev"))),
+        };
+        sections.push(section);
+    }
+    let mut entries = HashMap::new();
+    for section in &sections {
+        for (num, entry) in &section.entries {
+            entries.entry(*num).or_insert(*entry);
+        }
+    }
+    Ok(Xref {
+        entries,
+        sections,
+        startxref,
+    })
+}
+
+fn read_section(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, PdfError> {
+    let mut p = Parser::new(data, offset);
+    if p.eat_keyword(b"xref") {
+        read_table(p, offset, limits)
+    } else {
+        read_stream(data, offset, limits)
+    }
+}
+
+fn read_table(mut p: Parser<'_>, offset: usize, limits: &Limits) -> Result<Section, PdfError> {
+    let mut entries = Vec::new();
+    loop {
+        if p.eat_keyword(b"trailer") {
+            break;
+        }
+        let start = p.unsigned()?;
+        let count = p.unsigned()?;
+        if start.saturating_add(count) > u64::from(limits.max_objects) {
+            return Err(p.error(ErrorKind::Invalid("cross-reference subsection size")));
+        }
+        for i in 0..count {
+            let field1 = p.unsigned()?;
+            let generation = p.unsigned()?;
+            // Object numbers fit: start + count ≤ max_objects ≤ u32::MAX.
+            let num = (start + i) as u32;
+            let generation = u16::try_from(generation).unwrap_or(u16::MAX);
+            if p.eat_keyword(b"n") {
+                let off = usize::try_from(field1)
+                    .map_err(|_| p.error(ErrorKind::Invalid("object offset")))?;
+                // Offset 0 marks a broken "in use" entry some producers write; treat it as free.
+                let entry = if off == 0 {
+                    XrefEntry::Free
+                } else {
+                    XrefEntry::InFile {
+                        offset: off,
+                        generation,
+                    }
+                };
+                entries.push((num, entry));
+            } else if p.eat_keyword(b"f") {
+                entries.push((num, XrefEntry::Free));
+            } else {
+                return Err(p.error(ErrorKind::Expected("n or f in a cross-reference entry")));
+            }
+        }
+    }
+    let trailer = match p.object()? {
+        Object::Dictionary(d) => d,
+        _ => return Err(p.error(ErrorKind::Expected("the trailer dictionary"))),
+    };
+    Ok(Section {
+        offset,
+        kind: SectionKind::Table,
+        trailer,
+        entries,
+    })
+}
+
+fn read_stream(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, PdfError> {
+    let mut p = Parser::new(data, offset);
+    p.indirect_header()?;
+    let stream = match read_stream_body(&mut p, None)? {
+        Object::Stream(s) => s,
+        _ => {
+            return Err(PdfError::new(
+                offset,
+                ErrorKind::Expected("xref or a cross-reference stream"),
+            ));
+        }
+    };
+    if !stream.dict.is_type(b"XRef") {
+        return Err(PdfError::new(
+            offset,
+            ErrorKind::Expected("a /Type /XRef stream"),
+        ));
+    }
+    let StreamData::InFile(range) = &stream.data else {
+        return Err(PdfError::new(
+            offset,
+            ErrorKind::Invalid("cross-reference stream"),
+        ));
+    };
+    let raw = data
+        .get(range.clone())
+        .ok_or(PdfError::new(offset, ErrorKind::UnexpectedEnd))?;
+    let decoded = filter::decode(&stream.dict, raw, limits.max_stream_decoded, range.start)?;
+    let bad = |what| PdfError::new(offset, ErrorKind::Invalid(what));
+    let widths: Vec<usize> = stream
+        .dict
+        .get(b"W")
+        .and_then(Object::as_array)
+        .ok_or(bad("/W"))?
+        .iter()
+        .map(|w| {
+            w.as_i64()
+                .and_then(|w| usize::try_from(w).ok())
+                .filter(|w| *w <= 8)
+        })
+        .collect::<Option<_>>()
+        .ok_or(bad("/W"))?;
+    if widths.len() != 3 {
+        return Err(bad("/W"));
+    }
+    let size = stream.dict.integer(b"Size").ok_or(bad("/Size"))?;
+    let index: Vec<u64> = match stream.dict.get(b"Index") {
+        Some(Object::Array(a)) => a
+            .iter()
+            .map(|v| v.as_i64().and_then(|v| u64::try_from(v).ok()))
+            .collect::<Option<_>>()
+            .ok_or(bad("/Index"))?,
+        _ => vec![0, u64::try_from(size).map_err(|_| bad("/Size"))?],
+    };
+    if !index.len().is_multiple_of(2) {
+        return Err(bad("/Index"));
+    }
+    let row = widths[0] + widths[1] + widths[2];
+    if row == 0 {
+        return Err(bad("/W"));
+    }
+    let mut rows = decoded.chunks_exact(row);
+    let mut entries = Vec::new();
+    for pair in index.chunks_exact(2) {
+        let (start, count) = (pair[0], pair[1]);
+        if start.saturating_add(count) > u64::from(limits.max_objects) {
+            return Err(bad("/Index range"));
+        }
+        for i in 0..count {
+            let Some(r) = rows.next() else {
+                return Err(bad("cross-reference stream (fewer rows than /Index)"));
+            };
+            let (f1, rest) = r.split_at(widths[0]);
+            let (f2, f3) = rest.split_at(widths[1]);
+            let kind = if widths[0] == 0 { 1 } else { be(f1) };
+            let num = (start + i) as u32;
+            let entry = match kind {
+                0 => XrefEntry::Free,
+                1 => match usize::try_from(be(f2)) {
+                    Ok(0) | Err(_) => XrefEntry::Free,
+                    Ok(off) => XrefEntry::InFile {
+                        offset: off,
+                        generation: u16::try_from(be(f3)).unwrap_or(u16::MAX),
+                    },
+                },
+                2 => XrefEntry::InStream {
+                    stream: u32::try_from(be(f2)).map_err(|_| bad("object stream number"))?,
+                    index: u32::try_from(be(f3)).map_err(|_| bad("object stream index"))?,
+                },
+                // §7.5.8.3: unknown types are references to the null object.
+                _ => XrefEntry::Free,
+            };
+            entries.push((num, entry));
+        }
+    }
+    Ok(Section {
+        offset,
+        kind: SectionKind::Stream,
+        trailer: stream.dict,
+        entries,
+    })
+}
+
+fn be(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))
+}
+
+/// Resolves an indirect `/Length` to a byte count.
+pub type LengthResolver<'a> = dyn Fn(&Object) -> Option<usize> + 'a;
+
+/// After `N G obj`: parses the object and, if `stream` follows a dictionary, locates its data.
+/// `length` resolves an indirect `/Length`; without it (or if it is wrong) the data ends at the
+/// next `endstream`.
+pub fn read_stream_body(
+    p: &mut Parser<'_>,
+    length: Option<&LengthResolver<'_>>,
+) -> Result<Object, PdfError> {
+    let object = p.object()?;
+    let Object::Dictionary(dict) = object else {
+        return Ok(object);
+    };
+    if !p.eat_keyword(b"stream") {
+        return Ok(Object::Dictionary(dict));
+    }
+    let data = p.data();
+    let mut start = p.pos();
+    // §7.3.8.1: `stream` is followed by CRLF or LF (a lone CR is tolerated).
+    if data.get(start) == Some(&b'\r') {
+        start += 1;
+    }
+    if data.get(start) == Some(&b'\n') {
+        start += 1;
+    }
+    let declared = match dict.get(b"Length") {
+        Some(Object::Integer(n)) => usize::try_from(*n).ok(),
+        Some(other) => length.and_then(|f| f(other)),
+        None => None,
+    };
+    let ends_properly = |end: usize| {
+        let mut q = Parser::new(data, end);
+        q.eat_keyword(b"endstream")
+    };
+    let end = match declared {
+        Some(n)
+            if start
+                .checked_add(n)
+                .is_some_and(|e| e <= data.len() && ends_properly(e)) =>
+        {
+            start + n
+        }
+        _ => {
+            let rel = data[start..]
+                .windows(9)
+                .position(|w| w == b"endstream")
+                .ok_or(PdfError::new(start, ErrorKind::Unterminated("stream")))?;
+            let mut end = start + rel;
+            if end > start && data[end - 1] == b'\n' {
+                end -= 1;
+            }
+            if end > start && data[end - 1] == b'\r' {
+                end -= 1;
+            }
+            end
+        }
+    };
+    p.set_pos(end);
+    p.expect_keyword("endstream")?;
+    Ok(Object::Stream(super::object::Stream {
+        dict,
+        data: StreamData::InFile(start..end),
+    }))
+}
