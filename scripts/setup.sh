@@ -2,7 +2,9 @@
 # Idempotent set-up shared by scripts/run.sh and scripts/test.sh.
 #   scripts/setup.sh build   Debian packages needed to build (RocksDB's bindgen needs libclang)
 #   scripts/setup.sh test    plus the independent checkers the tests call: softhsm2, openssl,
-#                            poppler-utils, qpdf, and pkilint + pyHanko in a Python venv
+#                            poppler-utils, qpdf, and pkilint + pyHanko in a Python venv; and the
+#                            independent PDF producers of tests/interop/make_corpus.py: Ghostscript
+#                            (ps2pdf), fonts (WenQuanYi for CJK, DejaVu, URW) and ReportLab in that venv
 # Installs only what is missing; prints what it does.
 set -euo pipefail
 
@@ -11,7 +13,8 @@ tools_dir="${SIGILLUM_TOOLS_DIR:-$HOME/.cache/sigillum}"
 
 need_debs=(libclang-dev clang pkg-config g++ libssl-dev)
 if [[ "$mode" == "test" ]]; then
-  need_debs+=(softhsm2 openssl poppler-utils qpdf python3-venv)
+  need_debs+=(softhsm2 openssl poppler-utils qpdf python3-venv ghostscript fonts-wqy-microhei
+    fonts-dejavu-core fonts-urw-base35)
 fi
 
 missing=()
@@ -54,7 +57,7 @@ fi
 if [[ "$mode" == "test" ]]; then
   venv="$tools_dir/venv"
   # Pinned so that a new release of a checker cannot silently change what "passes".
-  pips=(pkilint==0.13.3 pyhanko==0.38.0 pyhanko-cli==0.6.0)
+  pips=(pkilint==0.13.3 pyhanko==0.38.0 pyhanko-cli==0.6.0 reportlab==5.1.0)
   stamp="$venv/.sigillum-$(printf '%s\n' "${pips[@]}" | sha256sum | cut -c1-16)"
   if [[ ! -e "$stamp" ]]; then
     echo "setup: installing ${pips[*]} into $venv"

@@ -7,8 +7,11 @@ mod entities;
 mod json;
 mod log;
 mod metrics;
+#[doc(hidden)]
+pub mod multipart;
 mod pki;
 pub mod problem;
+mod sign;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +36,7 @@ use problem::Problem;
     paths(
         entities::create, entities::get, entities::list, entities::renew, entities::revoke,
         api_keys::create,
+        sign::sign, sign::receipt,
         pki::root_pem, pki::chain_pem, pki::ca_der, pki::crl, pki::ocsp_post, pki::ocsp_get, pki::tsa,
         log::checkpoint, log::tile, log::public_key, log::inclusion, log::consistency, log::entry,
         healthz, readyz, metrics_text, openapi_json,
@@ -69,11 +73,23 @@ pub fn router(app: Arc<Appliance>) -> Router {
         .route("/v1/entities/{id}/renew", post(entities::renew))
         .route("/v1/certificates/{serial}/revoke", post(entities::revoke))
         .route("/v1/api-keys", post(api_keys::create))
+        .route("/v1/receipts/{leaf_index}", get(sign::receipt))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
             auth::authenticate,
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
+
+    // Uploads: the document plus options (base64 images) and multipart framing.
+    let upload_limit = app.config().signing.max_document_bytes + (16 << 20);
+    let uploads = Router::new()
+        .route("/v1/sign", post(sign::sign))
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            auth::authenticate,
+        ))
+        .route_layer(axum::Extension(auth::BodyLimit(upload_limit)))
+        .layer(DefaultBodyLimit::max(upload_limit));
 
     let protocol = Router::new()
         .route("/ocsp", post(pki::ocsp_post))
@@ -102,6 +118,7 @@ pub fn router(app: Arc<Appliance>) -> Router {
 
     Router::new()
         .merge(authenticated)
+        .merge(uploads)
         .merge(protocol)
         .merge(public)
         .with_state(app)

@@ -33,6 +33,8 @@ impl KeyFile {
 pub struct Reply {
     pub status: u16,
     pub content_type: Option<String>,
+    /// The `Sigillum-Receipt` header of signing responses.
+    pub receipt: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -66,13 +68,35 @@ pub fn authorization(
     .to_header()
 }
 
-/// Sends one signed request.
+/// Sends one signed request with a JSON body (if any).
 pub fn call(
     base_url: &str,
     key: &KeyFile,
     method: &str,
     path_and_query: &str,
     body: Vec<u8>,
+) -> Result<Reply, String> {
+    let content_type = (!body.is_empty()).then_some("application/json");
+    send(
+        base_url,
+        key,
+        method,
+        path_and_query,
+        body,
+        content_type,
+        &[],
+    )
+}
+
+/// Sends one signed request.
+pub fn send(
+    base_url: &str,
+    key: &KeyFile,
+    method: &str,
+    path_and_query: &str,
+    body: Vec<u8>,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
 ) -> Result<Reply, String> {
     let url = reqwest::Url::parse(&format!(
         "{}{}",
@@ -93,20 +117,32 @@ pub fn call(
         url.query(),
         &body,
     );
-    let client = reqwest::blocking::Client::new();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(300))
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))?;
     let mut request = client
         .request(http_method, url)
         .header("Authorization", header);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(ct) = content_type {
+        request = request.header("Content-Type", ct);
+    }
     if !body.is_empty() {
-        request = request
-            .header("Content-Type", "application/json")
-            .body(body);
+        request = request.body(body);
     }
     let response = request.send().map_err(|e| format!("request failed: {e}"))?;
     let status = response.status().as_u16();
     let content_type = response
         .headers()
         .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let receipt = response
+        .headers()
+        .get("sigillum-receipt")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = response
@@ -116,6 +152,30 @@ pub fn call(
     Ok(Reply {
         status,
         content_type,
+        receipt,
         body,
     })
+}
+
+/// A `multipart/form-data` body with the parts `options` (JSON) and `document` (PDF) for
+/// `POST /v1/sign`; returns the body and its content type.
+pub fn sign_request_body(options_json: &[u8], pdf: &[u8]) -> (Vec<u8>, String) {
+    let boundary = format!("sigillum-{}", nonce());
+    let mut body = Vec::with_capacity(pdf.len() + options_json.len() + 512);
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\nContent-Type: application/json\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(options_json);
+    body.extend_from_slice(
+        format!(
+            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"document.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
 }

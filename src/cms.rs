@@ -60,6 +60,9 @@ pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
 /// `id-signingTime` signed attribute (RFC 5652 §11.3).
 pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 pub use ess::ID_AA_SIGNING_CERTIFICATE_V2;
+/// `id-aa-signatureTimeStampToken` unsigned attribute (RFC 3161 Appendix A).
+pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 /// `id-sha256` (RFC 5754 §2.2).
 pub const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 /// `id-sha512` (RFC 5754 §2.4).
@@ -90,6 +93,8 @@ pub enum CmsError {
     Sign(#[from] KeyError),
     #[error("not a CMS SignedData: {0}")]
     Decode(String),
+    #[error("time-stamp: {0}")]
+    Timestamp(String),
 }
 
 fn encode_err(what: &'static str) -> impl FnOnce(der::Error) -> CmsError {
@@ -161,7 +166,11 @@ pub struct SignedDataBuilder<'a> {
     signer_cert_der: &'a [u8],
     certificates: Vec<Certificate>,
     signing_time: Option<OffsetDateTime>,
+    signature_timestamp: Option<&'a TimestampFn<'a>>,
 }
+
+/// Obtains an RFC 3161 `TimeStampToken` (DER `ContentInfo`) over the given signature value.
+pub type TimestampFn<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, CmsError> + 'a;
 
 impl<'a> SignedDataBuilder<'a> {
     /// A builder signing with `signer`, whose certificate is `signer_cert_der`. Fails if the
@@ -182,6 +191,7 @@ impl<'a> SignedDataBuilder<'a> {
             signer_cert_der,
             certificates: Vec::new(),
             signing_time: None,
+            signature_timestamp: None,
         })
     }
 
@@ -195,6 +205,13 @@ impl<'a> SignedDataBuilder<'a> {
     /// GeneralizedTime). RFC 3161 tokens leave it out: `genTime` is the time.
     pub fn with_signing_time(mut self, at: OffsetDateTime) -> Self {
         self.signing_time = Some(at);
+        self
+    }
+
+    /// Adds the unsigned signature-time-stamp attribute (RFC 3161 Appendix A, ETSI EN 319 122-1
+    /// §5.3): `timestamp` is called with the signature value once it exists.
+    pub fn with_signature_timestamp(mut self, timestamp: &'a TimestampFn<'a>) -> Self {
+        self.signature_timestamp = Some(timestamp);
         self
     }
 
@@ -247,6 +264,21 @@ impl<'a> SignedDataBuilder<'a> {
             .to_der()
             .map_err(encode_err("signed attributes"))?;
         let signature = self.signer.sign(&to_be_signed)?;
+        let unsigned_attrs = match self.signature_timestamp {
+            None => None,
+            Some(timestamp) => {
+                let token = timestamp(&signature)?;
+                let value = Any::from_der(&token).map_err(|e| CmsError::Decode(e.to_string()))?;
+                Some(
+                    SetOfVec::try_from(vec![Attribute {
+                        oid: ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+                        values: SetOfVec::try_from(vec![value])
+                            .map_err(encode_err("timestamp attribute"))?,
+                    }])
+                    .map_err(encode_err("unsigned attributes"))?,
+                )
+            }
+        };
         let signature_algorithm =
             AlgorithmIdentifierOwned::from_der(self.signer.algorithm().signature_algorithm_der())
                 .map_err(encode_err("signature algorithm"))?;
@@ -261,7 +293,7 @@ impl<'a> SignedDataBuilder<'a> {
             signed_attrs: Some(signed_attrs),
             signature_algorithm,
             signature: OctetString::new(signature).map_err(encode_err("signature"))?,
-            unsigned_attrs: None,
+            unsigned_attrs,
         };
 
         let certificates = if self.certificates.is_empty() {

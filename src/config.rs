@@ -34,6 +34,8 @@ pub struct Config {
     pub tsa: TsaConfig,
     /// Transparency log settings.
     pub log: LogConfig,
+    /// PDF signing policy (what requests cannot override).
+    pub signing: SigningConfig,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             ca: CaConfig::default(),
             tsa: TsaConfig::default(),
             log: LogConfig::default(),
+            signing: SigningConfig::default(),
         }
     }
 }
@@ -237,6 +240,42 @@ impl Default for LogConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningConfig {
+    /// Largest PDF accepted by `POST /v1/sign`, in bytes. Default 60 MiB.
+    pub max_document_bytes: usize,
+    /// PAdES levels requests may ask for. Default all four.
+    pub allowed_levels: Vec<crate::pades::Level>,
+    /// Level used when a request names none. Default `B-T`.
+    pub default_level: crate::pades::Level,
+    /// External RFC 3161 TSA for signature and document time-stamps (HTTP POST
+    /// `application/timestamp-query`). Default: none, the built-in TSA.
+    pub tsa_url: Option<String>,
+    /// TrueType/OpenType font (`.ttf`, `.otf`, `.ttc`) for text outside Latin-1 (e.g. Chinese
+    /// names), subset and embedded. Default: none; such text is refused with a clear error.
+    pub text_font: Option<PathBuf>,
+    /// Face index inside a `.ttc` collection. Default 0.
+    pub text_font_index: u32,
+    /// Most concurrent signing operations (CPU-bound; extra requests wait). Default: the number
+    /// of CPUs.
+    pub max_concurrent: usize,
+}
+
+impl Default for SigningConfig {
+    fn default() -> Self {
+        Self {
+            max_document_bytes: 60 << 20,
+            allowed_levels: crate::pades::Level::ALL.to_vec(),
+            default_level: crate::pades::Level::BT,
+            tsa_url: None,
+            text_font: None,
+            text_font_index: 0,
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
 /// An invalid configuration, with what to fix.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -406,6 +445,33 @@ impl Config {
         }
         if self.keys.pkcs11.sessions == 0 {
             return Err(invalid("keys.pkcs11.sessions", "must be positive"));
+        }
+        if self.signing.allowed_levels.is_empty() {
+            return Err(invalid(
+                "signing.allowed_levels",
+                "must name at least one level",
+            ));
+        }
+        if !self
+            .signing
+            .allowed_levels
+            .contains(&self.signing.default_level)
+        {
+            return Err(invalid(
+                "signing.default_level",
+                "must be one of signing.allowed_levels",
+            ));
+        }
+        if self.signing.max_document_bytes == 0 || self.signing.max_concurrent == 0 {
+            return Err(invalid(
+                "signing",
+                "max_document_bytes and max_concurrent must be positive",
+            ));
+        }
+        if let Some(url) = &self.signing.tsa_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid("signing.tsa_url", "must be an http(s) URL"));
         }
         Ok(())
     }

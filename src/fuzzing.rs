@@ -105,3 +105,58 @@ pub fn tlog_parsers(data: &[u8]) {
     let _ = Checkpoint::parse_body(text);
     let _ = Receipt::parse_tlog_proof(text);
 }
+
+/// The PDF reader over an uploaded file, as signing and keyword search use it: the
+/// cross-reference chain, catalog, page tree, form fields, every page's content search, and
+/// object-stream and filter decoding — with small limits so a fuzzer explores instead of
+/// allocating. Panics only on a bug.
+pub fn pdf_reader(data: &[u8]) {
+    use crate::pdf::edit::Editor;
+    use crate::pdf::text::{TextLimits, find_text};
+    use crate::pdf::{Document, Limits, Object};
+    let limits = Limits {
+        max_stream_decoded: 1 << 20,
+        max_total_decoded: 4 << 20,
+        max_revisions: 64,
+        max_objects: 100_000,
+        max_pages: 64,
+    };
+    let Ok(doc) = Document::open(data, limits) else {
+        return;
+    };
+    let _ = doc.catalog();
+    let editor = Editor::new(&doc);
+    let _ = editor.fields();
+    let text_limits = TextLimits {
+        max_content_bytes: 1 << 20,
+        max_ops: 100_000,
+        max_form_depth: 4,
+    };
+    if let Ok(count) = doc.page_count() {
+        for i in 0..count.min(8) {
+            if let Ok(page) = doc.page(i) {
+                let _ = find_text(&doc, &page, "Signature", &text_limits);
+            }
+        }
+    }
+    for num in doc.xref().entries.keys().copied().take(256) {
+        if let Ok(Object::Stream(s)) = doc.get(crate::pdf::ObjRef::new(num, 0)) {
+            let _ = doc.decode_stream(&s);
+        }
+    }
+}
+
+/// Seal images from API clients (PNG or JPEG).
+pub fn seal_image(data: &[u8]) {
+    let _ = crate::pdf::image::load(data, &crate::pdf::image::ImageLimits::default());
+}
+
+/// The `multipart/form-data` parser of `POST /v1/sign`.
+pub fn multipart_body(data: &[u8]) {
+    let body = axum::body::Bytes::copy_from_slice(data);
+    if let Ok(parts) = crate::api::multipart::parse(&body, "sigillum-boundary") {
+        for p in parts {
+            assert!(p.data.len() <= data.len());
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod identity;
 pub mod keys;
+pub mod pades;
 pub mod pdf;
 pub mod request_signing;
 pub mod service;

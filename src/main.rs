@@ -56,6 +56,9 @@ enum Command {
         #[arg(long, default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Sign a PDF through a running appliance (`POST /v1/sign`), e.g.
+    /// `sigillum sign in.pdf -o out.pdf --entity ID --seal seal.png --page 1 --rect 400,80,119,119`.
+    Sign(Box<SignArgs>),
     /// Print the configuration file with every default.
     ConfigDefaults,
     /// Transparency-log tools.
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
                     save_checkpoint,
                 },
         } => audit(&server, trusted_checkpoint, verifier_key, save_checkpoint),
+        Command::Sign(args) => sign(*args),
         Command::ConfigDefaults => match toml::to_string_pretty(&Config::default()) {
             Ok(text) => {
                 print!("{text}");
@@ -290,6 +294,173 @@ fn call(
             ExitCode::from(2)
         }
     }
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    /// The PDF to sign.
+    input: PathBuf,
+    /// Where to write the signed PDF.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The signing entity's id.
+    #[arg(long)]
+    entity: String,
+    /// B-B, B-T, B-LT or B-LTA (default: the server's default, B-T).
+    #[arg(long)]
+    level: Option<String>,
+    /// A seal image (PNG or JPEG) for a visible seal.
+    #[arg(long)]
+    seal: Option<PathBuf>,
+    /// Text of a visible `signature` field instead of a seal (default the entity's name when
+    /// --rect or --keyword is given without --seal).
+    #[arg(long)]
+    text: Option<String>,
+    /// Page for --rect (1-based, negative from the end); with --keyword, limits the search.
+    #[arg(long)]
+    page: Option<i64>,
+    /// x,y,width,height in points from the lower-left of the page as displayed.
+    #[arg(long, conflicts_with = "keyword")]
+    rect: Option<String>,
+    /// Place the field on this text (first occurrence).
+    #[arg(long)]
+    keyword: Option<String>,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    location: Option<String>,
+    /// Certify the document: P1, P2 or P3.
+    #[arg(long)]
+    certify: Option<String>,
+    /// Idempotency key, to retry safely.
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    /// Write the receipt JSON here.
+    #[arg(long)]
+    receipt: Option<PathBuf>,
+    /// Base URL of the appliance.
+    #[arg(long, default_value = "http://127.0.0.1:8470", env = "SIGILLUM_URL")]
+    url: String,
+    /// API key file with {"key_id", "secret"} (default <data-dir>/admin-api-key.json).
+    #[arg(long, env = "SIGILLUM_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// Data directory used to find the admin key file.
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+}
+
+fn sign(a: SignArgs) -> ExitCode {
+    use base64::Engine;
+    let fail = |m: String| {
+        eprintln!("error: {m}");
+        ExitCode::from(2)
+    };
+    let key_path = a
+        .key_file
+        .unwrap_or_else(|| a.data_dir.join("admin-api-key.json"));
+    let key = match sigillum::client::KeyFile::load(&key_path) {
+        Ok(k) => k,
+        Err(e) => return fail(e),
+    };
+    let pdf = match std::fs::read(&a.input) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot read {}: {e}", a.input.display())),
+    };
+    let placement = match (&a.rect, &a.keyword) {
+        (Some(rect), _) => {
+            let v: Vec<f64> = rect
+                .split(',')
+                .filter_map(|p| p.trim().parse().ok())
+                .collect();
+            let [x, y, w, h] = v[..] else {
+                return fail("--rect must be x,y,width,height".into());
+            };
+            Some(
+                serde_json::json!({"coordinates": {"page": a.page.unwrap_or(1), "x": x, "y": y, "width": w, "height": h}}),
+            )
+        }
+        (None, Some(k)) => {
+            let mut kw = serde_json::json!({"text": k});
+            if let Some(p) = a.page {
+                kw["page"] = p.into();
+            }
+            Some(serde_json::json!({ "keyword": kw }))
+        }
+        (None, None) => None,
+    };
+    let mut fields = Vec::new();
+    if let Some(placement) = placement {
+        let mut field = serde_json::json!({"kind": "signature", "placement": placement});
+        if let Some(seal) = &a.seal {
+            match std::fs::read(seal) {
+                Ok(img) => {
+                    field["kind"] = "seal".into();
+                    field["image"] = base64::engine::general_purpose::STANDARD.encode(img).into();
+                }
+                Err(e) => return fail(format!("cannot read {}: {e}", seal.display())),
+            }
+        }
+        if let Some(t) = &a.text {
+            field["text"] = t.clone().into();
+        }
+        fields.push(field);
+    } else if a.seal.is_some() || a.text.is_some() {
+        return fail("--seal and --text need --rect or --keyword".into());
+    }
+    let mut options = serde_json::json!({"entity_id": a.entity, "fields": fields});
+    for (k, v) in [
+        ("level", &a.level),
+        ("reason", &a.reason),
+        ("location", &a.location),
+        ("certify", &a.certify),
+    ] {
+        if let Some(v) = v {
+            options[k] = v.clone().into();
+        }
+    }
+    let (body, content_type) =
+        sigillum::client::sign_request_body(options.to_string().as_bytes(), &pdf);
+    let mut headers = Vec::new();
+    if let Some(k) = &a.idempotency_key {
+        headers.push(("Idempotency-Key", k.as_str()));
+    }
+    let reply = match sigillum::client::send(
+        &a.url,
+        &key,
+        "POST",
+        "/v1/sign",
+        body,
+        Some(&content_type),
+        &headers,
+    ) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if reply.status >= 400 {
+        eprintln!("HTTP {}", reply.status);
+        let _ = std::io::stderr().write_all(&reply.body);
+        eprintln!();
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = std::fs::write(&a.output, &reply.body) {
+        return fail(format!("cannot write {}: {e}", a.output.display()));
+    }
+    if let (Some(path), Some(r)) = (&a.receipt, &reply.receipt) {
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(r) {
+            Ok(json) => {
+                if let Err(e) = std::fs::write(path, json) {
+                    return fail(format!("cannot write {}: {e}", path.display()));
+                }
+            }
+            Err(e) => return fail(format!("malformed receipt header: {e}")),
+        }
+    }
+    eprintln!(
+        "signed: {} ({} bytes)",
+        a.output.display(),
+        reply.body.len()
+    );
+    ExitCode::SUCCESS
 }
 
 fn audit(

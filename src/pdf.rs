@@ -9,9 +9,14 @@
 //! the byte offset.
 
 pub mod document;
+pub mod edit;
+pub mod encoding;
 pub mod filter;
+pub mod font;
+pub mod image;
 pub mod object;
 pub mod parser;
+pub mod text;
 pub mod update;
 pub mod xref;
 

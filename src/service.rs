@@ -5,6 +5,7 @@ mod access;
 mod bootstrap;
 mod entities;
 mod revocation;
+mod signing;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 pub use access::{ApiKeyRecord, ApiKeySecret, NewApiKey, Principal, Role};
 pub use entities::{EntityDetails, EntityPage, EntityRecord, EntityView, NewEntity};
 pub use revocation::{CertificateRecord, RevocationRecord};
+pub use signing::{MAX_IDEMPOTENCY_KEY, SignedDocument};
 
 use crate::ca::{CaError, CertificateAuthority, Crl};
 use crate::clock::SharedClock;
@@ -51,6 +53,16 @@ pub enum ServiceError {
     Log(#[from] crate::tlog::LogError),
     #[error("start-up failed: {0}")]
     Startup(String),
+    #[error("{0}")]
+    Signing(#[from] crate::pades::PadesError),
+    #[error("the entity cannot sign: {reason}")]
+    CannotSign { reason: String },
+    #[error("Idempotency-Key must be 1-128 printable ASCII characters")]
+    InvalidIdempotencyKey,
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being processed")]
+    IdempotencyKeyInFlight,
 }
 
 /// The running appliance: configuration, store, keys, CA and caches. Shared behind an `Arc`.
@@ -76,6 +88,10 @@ pub struct Appliance {
     nonce_lock: Mutex<()>,
     /// Current CRL per issuer; owned by `revocation`.
     crls: Mutex<HashMap<IssuerTag, Crl>>,
+    /// The font for non-Latin text in appearances (`signing.text_font`).
+    text_font: Option<Arc<crate::pdf::font::Font>>,
+    /// Idempotency keys of signing requests now running; owned by `signing`.
+    idempotency_in_flight: Mutex<std::collections::HashSet<Vec<u8>>>,
     /// Admin key file location, for logs.
     pub admin_key_path: std::path::PathBuf,
 }

@@ -43,10 +43,13 @@ pub enum Cf {
     LogTiles,
     /// Transparency-log lookup indexes; see [`keys::log_index`].
     LogIndex,
+    /// Signing requests by idempotency key. Key: workspace ‖ 0x00 ‖ key; value: the request's
+    /// hash, its log entry and the content address of the signed output.
+    Idempotency,
 }
 
 impl Cf {
-    pub const ALL: [Cf; 11] = [
+    pub const ALL: [Cf; 12] = [
         Cf::Meta,
         Cf::Entities,
         Cf::WorkspaceEntities,
@@ -58,6 +61,7 @@ impl Cf {
         Cf::LogEntries,
         Cf::LogTiles,
         Cf::LogIndex,
+        Cf::Idempotency,
     ];
 
     fn name(self) -> &'static str {
@@ -73,6 +77,7 @@ impl Cf {
             Cf::LogEntries => "log_entries",
             Cf::LogTiles => "log_tiles",
             Cf::LogIndex => "log_index",
+            Cf::Idempotency => "idempotency",
         }
     }
 }

@@ -107,7 +107,9 @@ pub struct TimeStampAuthority {
     signer: Arc<dyn Signer>,
     /// DER of the TSA certificate (critical EKU id-kp-timeStamping, RFC 3161 §2.3).
     cert_der: Vec<u8>,
-    /// DER of the issuing CA then the root, for callers publishing the chain; not put in tokens.
+    /// DER of the issuing CA then the root. With `certReq`, tokens carry the TSA certificate and
+    /// the intermediates (not the root: a relying party must already trust it), so that a
+    /// validator can build the path from the token alone (PAdES B-T has no DSS).
     chain_der: Vec<Vec<u8>>,
     /// `TSTInfo.policy` of every token, and the only acceptable `reqPolicy`.
     policy: ObjectIdentifier,
@@ -285,6 +287,10 @@ impl TimeStampAuthority {
         let mut builder = SignedDataBuilder::new(self.signer.as_ref(), &self.cert_der)?;
         if request.cert_req {
             builder = builder.with_certificate(&self.cert_der)?;
+            let intermediates = self.chain_der.len().saturating_sub(1);
+            for der in self.chain_der.iter().take(intermediates) {
+                builder = builder.with_certificate(der)?;
+            }
         }
         let content_info_der = builder.sign_encapsulated(cms::ID_CT_TST_INFO, &tst_der)?;
         Ok(cms_types::ContentInfo::from_der(&content_info_der)?)
@@ -336,6 +342,90 @@ fn positive_int(bytes: &[u8]) -> Option<Int> {
 /// `PKIStatus` values (RFC 3161 §2.4.2).
 const PKI_STATUS_GRANTED: u8 = 0;
 const PKI_STATUS_REJECTION: u8 = 2;
+
+/// A `TimeStampReq` (RFC 3161 §2.4.1) for a SHA-256 `digest`, asking for the TSA certificate
+/// (PAdES validators need it in the token) with a random nonce; returns the request and nonce.
+pub fn request_der(digest: &[u8; 32]) -> Result<(Vec<u8>, [u8; 8]), TsaClientError> {
+    let mut nonce: [u8; 8] = rand::random();
+    nonce[0] = (nonce[0] & 0x7f) | 0x01;
+    let request = TimeStampReq {
+        version: TspVersion::V1,
+        message_imprint: MessageImprint {
+            hash_algorithm: x509_cert::spki::AlgorithmIdentifier {
+                oid: cms::ID_SHA256,
+                parameters: None,
+            },
+            hashed_message: der::asn1::OctetString::new(digest.to_vec())
+                .map_err(|e| TsaClientError(format!("request: {e}")))?,
+        },
+        req_policy: None,
+        nonce: Some(Int::new(&nonce).map_err(|e| TsaClientError(format!("nonce: {e}")))?),
+        cert_req: true,
+        extensions: None,
+    };
+    let der = request
+        .to_der()
+        .map_err(|e| TsaClientError(format!("request: {e}")))?;
+    Ok((der, nonce))
+}
+
+/// A time-stamp response that could not be used, with the reason (never secret).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TsaClientError(pub String);
+
+/// Takes the token (DER `ContentInfo`) out of a `TimeStampResp` after checking the status
+/// (granted or grantedWithMods), that it imprints `digest` and echoes `nonce`.
+pub fn token_from_response(
+    response: &[u8],
+    digest: &[u8; 32],
+    nonce: &[u8; 8],
+) -> Result<Vec<u8>, TsaClientError> {
+    let resp = TimeStampRespDer::from_der(response)
+        .map_err(|e| TsaClientError(format!("malformed TimeStampResp: {e}")))?;
+    if resp.status.status > 1 {
+        return Err(TsaClientError(format!(
+            "the TSA refused the request (status {}{})",
+            resp.status.status,
+            resp.status
+                .status_string
+                .map(|s| format!(": {}", s.join(" ")))
+                .unwrap_or_default()
+        )));
+    }
+    let token = resp
+        .time_stamp_token
+        .ok_or_else(|| TsaClientError("granted response without a token".into()))?
+        .to_der()
+        .map_err(|e| TsaClientError(format!("token: {e}")))?;
+    let info = token_info(&token)?;
+    if info.message_imprint.hashed_message.as_bytes() != digest {
+        return Err(TsaClientError("the token time-stamps other data".into()));
+    }
+    let echoed = info.nonce.as_ref().map(|n| n.as_bytes().to_vec());
+    if echoed.as_deref() != Some(&nonce[..]) {
+        return Err(TsaClientError("the token does not echo our nonce".into()));
+    }
+    Ok(token)
+}
+
+fn token_info(token: &[u8]) -> Result<TstInfo, TsaClientError> {
+    let signed_data =
+        cms::decode_signed_data(token).map_err(|e| TsaClientError(format!("token: {e}")))?;
+    let content = cms::encapsulated_content(&signed_data)
+        .ok_or_else(|| TsaClientError("token without TSTInfo".into()))?;
+    TstInfo::from_der(&content).map_err(|e| TsaClientError(format!("TSTInfo: {e}")))
+}
+
+/// The SHA-256 message imprint a token time-stamps.
+pub fn token_imprint(token: &[u8]) -> Result<[u8; 32], String> {
+    let info = token_info(token).map_err(|e| e.0)?;
+    info.message_imprint
+        .hashed_message
+        .as_bytes()
+        .try_into()
+        .map_err(|_| "the token's imprint is not SHA-256".to_string())
+}
 
 /// `SEQUENCE { SEQUENCE { INTEGER 2 (rejection) } }`: the response of last resort if encoding a
 /// proper one fails.
@@ -448,7 +538,7 @@ mod tests {
     const SHA256: &str = "2.16.840.1.101.3.4.2.1";
 
     #[test]
-    fn granted_token_echoes_request_and_carries_tsa_cert_only() {
+    fn granted_token_echoes_request_and_carries_tsa_and_intermediate_certs() {
         let pki = TestPki::new();
         let tsa = tsa(&pki, KeyAlgorithm::EcdsaP256);
         let response =
@@ -456,8 +546,10 @@ mod tests {
         assert_eq!(response.status.status, PKI_STATUS_GRANTED);
         let token = response.time_stamp_token.unwrap().to_der().unwrap();
         let signed_data = cms::decode_signed_data(&token).unwrap();
+        // The TSA certificate and the issuing CA, never the root (PAdES B-T validators build
+        // the path from the token; the root is theirs to trust).
         let certs = signed_data.certificates.as_ref().unwrap();
-        assert_eq!(certs.0.len(), 1);
+        assert_eq!(certs.0.len(), 2);
         assert_eq!(
             signed_data.encap_content_info.econtent_type,
             cms::ID_CT_TST_INFO

@@ -173,3 +173,71 @@ fn tlog_parsers_survive_mutated_input() {
         }
     }
 }
+
+/// A small PDF with a classic cross-reference table and, made from it by qpdf, one with object
+/// and cross-reference streams: seeds for mutation.
+fn pdf_seeds() -> Vec<Vec<u8>> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] >> >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Rotate 90 /Contents 4 0 R /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> /Annots [5 0 R] >>",
+        "<< /Length 58 >>\nstream\nBT /F1 12 Tf 10 10 Td (Signature of Party A) Tj [(x) -300 (y)] TJ ET\nendstream",
+        "<< /FT /Sig /T (Sig1) /Type /Annot /Subtype /Widget /Rect [0 0 10 10] /P 3 0 R >>",
+    ];
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    require_tool("qpdf", "apt-get install qpdf");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.pdf"), dir.path().join("b.pdf"));
+    std::fs::write(&a, &pdf).unwrap();
+    let out = run(std::process::Command::new("qpdf")
+        .args(["--object-streams=generate", "--compress-streams=y"])
+        .arg(&a)
+        .arg(&b));
+    assert!(out.status.success(), "{}", text(&out));
+    vec![pdf, std::fs::read(&b).unwrap()]
+}
+
+#[test]
+fn pdf_reader_survives_mutated_files() {
+    for seed in pdf_seeds() {
+        sigillum::fuzzing::pdf_reader(&seed);
+        for input in mutations(&seed, ROUNDS) {
+            sigillum::fuzzing::pdf_reader(&input);
+        }
+    }
+}
+
+#[test]
+fn seal_image_and_multipart_parsers_survive_mutated_input() {
+    let png = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
+    )
+    .unwrap();
+    let multipart = b"--sigillum-boundary\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{}\r\n--sigillum-boundary\r\nContent-Disposition: form-data; name=\"document\"\r\n\r\n%PDF-1.7\r\n--sigillum-boundary--\r\n".to_vec();
+    for input in std::iter::once(png.clone()).chain(mutations(&png, ROUNDS)) {
+        sigillum::fuzzing::seal_image(&input);
+    }
+    for input in std::iter::once(multipart.clone()).chain(mutations(&multipart, ROUNDS)) {
+        sigillum::fuzzing::multipart_body(&input);
+    }
+}

@@ -23,6 +23,11 @@ fn unauthorized(code: &'static str, detail: impl Into<String>) -> Response {
     Problem::new(StatusCode::UNAUTHORIZED, code, detail).into_response()
 }
 
+/// A larger body limit for one route group (e.g. document uploads), set as a request extension
+/// by a layer outside [`authenticate`]; the HMAC covers the whole body, so it is read here.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
 /// Axum middleware: verifies the request signature and inserts the [`crate::service::Principal`].
 pub async fn authenticate(
     State(app): State<Arc<Appliance>>,
@@ -74,8 +79,11 @@ pub async fn authenticate(
         Err(_) => return Problem::internal().into_response(),
     };
 
+    let limit = request
+        .extensions()
+        .get::<BodyLimit>()
+        .map_or(app.config().api.max_body_bytes, |l| l.0);
     let (mut parts, body) = request.into_parts();
-    let limit = app.config().api.max_body_bytes;
     let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => return super::body_too_large_for(limit).into_response(),

@@ -68,6 +68,7 @@ impl IntoResponse for Problem {
     }
 }
 
+use crate::pades::PadesError;
 use crate::tlog::LogError;
 
 impl From<ServiceError> for Problem {
@@ -158,8 +159,83 @@ impl From<ServiceError> for Problem {
                     "the transparency log is not accepting new events; nothing was recorded — retry later",
                 )
             }
+            ServiceError::Signing(e) => Problem::from(e),
+            ServiceError::CannotSign { reason } => {
+                Problem::new(StatusCode::CONFLICT, "entity_cannot_sign", reason)
+            }
+            ServiceError::InvalidIdempotencyKey => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1-128 printable ASCII characters without spaces",
+            ),
+            ServiceError::IdempotencyKeyReused => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different request (entity, options or document); use a new key",
+            ),
+            ServiceError::IdempotencyKeyInFlight => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_in_flight",
+                "a request with this Idempotency-Key is still being processed; retry it when that one has finished",
+            ),
             other => {
                 tracing::error!(error = %other, "request failed");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+impl From<PadesError> for Problem {
+    fn from(e: PadesError) -> Self {
+        let unprocessable =
+            |code, detail: String| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail);
+        match e {
+            PadesError::NotPdf(_) => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "not_a_pdf",
+                "the document is not a PDF (it does not start with a %PDF- header)",
+            ),
+            PadesError::Malformed(err) => unprocessable(
+                "malformed_pdf",
+                format!("the PDF cannot be read ({err}); it may be truncated or damaged — check it with `qpdf --check`"),
+            ),
+            PadesError::Encrypted => unprocessable(
+                "encrypted_pdf",
+                "the PDF is encrypted; remove the encryption (e.g. `qpdf --decrypt`) and sign the result".into(),
+            ),
+            PadesError::CertifiedNoChanges => Problem::new(
+                StatusCode::CONFLICT,
+                "document_locked",
+                "the document is certified with DocMDP P=1, which forbids any change, including new signatures",
+            ),
+            e @ PadesError::CertificationNotFirst(_) => unprocessable("certification_not_first", e.to_string()),
+            e @ PadesError::LevelNotAllowed(_) => unprocessable("level_not_allowed", e.to_string()),
+            e @ PadesError::PageOutOfRange { .. } => unprocessable("page_out_of_range", e.to_string()),
+            e @ PadesError::RectOutsidePage { .. } => unprocessable("rect_outside_page", e.to_string()),
+            e @ PadesError::KeywordNotFound { .. } => unprocessable("keyword_not_found", e.to_string()),
+            e @ PadesError::Field(..) => unprocessable("invalid_signature_field", e.to_string()),
+            e @ PadesError::InvalidRequest(_) => unprocessable("invalid_options", e.to_string()),
+            e @ PadesError::Image(_) => unprocessable("invalid_image", e.to_string()),
+            e @ PadesError::Text { .. } => unprocessable("unsupported_text", e.to_string()),
+            PadesError::Timestamp(reason) => {
+                tracing::error!(%reason, "time-stamp authority failed");
+                Problem::new(
+                    StatusCode::BAD_GATEWAY,
+                    "timestamp_unavailable",
+                    "the time-stamp authority did not deliver a usable token; nothing was signed — retry later",
+                )
+            }
+            PadesError::Revocation(reason) => {
+                tracing::error!(%reason, "revocation data unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "revocation_data_unavailable",
+                    "revocation data for B-LT could not be gathered; nothing was signed — retry later",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "signing failed");
                 Problem::internal()
             }
         }

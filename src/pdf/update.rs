@@ -9,6 +9,18 @@ use super::document::Document;
 use super::object::{Dictionary, ObjRef, Object, write_dictionary, write_object};
 use super::xref::SectionKind;
 
+/// What the next update needs to know about the file so far (so a chain of updates can be built
+/// without re-reading the bytes).
+#[derive(Debug, Clone)]
+pub struct Continuation {
+    pub len: usize,
+    pub ends_with_eol: bool,
+    pub startxref: usize,
+    pub trailer: Dictionary,
+    pub xref_stream: bool,
+    pub next: u32,
+}
+
 pub struct IncrementalUpdate {
     /// Length of everything the update is appended to.
     base_len: usize,
@@ -24,24 +36,43 @@ pub struct IncrementalUpdate {
 /// The serialised update and where each of its objects starts (absolute file offsets).
 pub struct Written {
     pub bytes: Vec<u8>,
+    /// Where each object's body starts (just after its `N G obj` line), as absolute offsets.
     pub offsets: BTreeMap<u32, usize>,
     /// Offset of this update's cross-reference section (the next update's `/Prev`).
     pub startxref: usize,
+    pub continuation: Continuation,
 }
 
 impl IncrementalUpdate {
     /// An update to `doc`, whose bytes are the whole file so far.
     pub fn new(doc: &Document<'_>) -> Self {
         let bytes = doc.bytes();
-        Self {
-            base_len: bytes.len(),
-            base_ends_with_eol: matches!(bytes.last(), Some(b'\n' | b'\r')),
-            prev: doc.startxref(),
-            previous_trailer: doc.trailer().clone(),
-            use_xref_stream: doc.xref().sections[0].kind == SectionKind::Stream,
+        Self::after(&Continuation {
+            len: bytes.len(),
+            ends_with_eol: matches!(bytes.last(), Some(b'\n' | b'\r')),
+            startxref: doc.startxref(),
+            trailer: doc.trailer().clone(),
+            xref_stream: doc.xref().sections[0].kind == SectionKind::Stream,
             next: doc.next_object_number(),
+        })
+    }
+
+    /// An update following an earlier one.
+    pub fn after(c: &Continuation) -> Self {
+        Self {
+            base_len: c.len,
+            base_ends_with_eol: c.ends_with_eol,
+            prev: c.startxref,
+            previous_trailer: c.trailer.clone(),
+            use_xref_stream: c.xref_stream,
+            next: c.next,
             objects: BTreeMap::new(),
         }
+    }
+
+    /// Writes object `r` from already serialised bytes (what goes between `obj` and `endobj`).
+    pub fn set_raw(&mut self, r: ObjRef, body: Vec<u8>) {
+        self.objects.insert(r.num, (r.generation, body));
     }
 
     /// A fresh object number.
@@ -82,9 +113,11 @@ impl IncrementalUpdate {
         }
         let mut offsets = BTreeMap::new();
         let xref_stream_ref = self.use_xref_stream.then(|| self.allocate());
+        let mut xref_offsets = BTreeMap::new();
         for (num, (generation, body)) in &self.objects {
-            offsets.insert(*num, self.base_len + out.len());
+            xref_offsets.insert(*num, self.base_len + out.len());
             out.extend_from_slice(format!("{num} {generation} obj\n").as_bytes());
+            offsets.insert(*num, self.base_len + out.len());
             out.extend_from_slice(body);
             out.extend_from_slice(b"\nendobj\n");
         }
@@ -105,7 +138,7 @@ impl IncrementalUpdate {
                 for run in runs(&generations) {
                     out.extend_from_slice(format!("{} {}\n", run[0].0, run.len()).as_bytes());
                     for (num, generation) in run {
-                        let offset = offsets.get(&num).copied().unwrap_or(0);
+                        let offset = xref_offsets.get(&num).copied().unwrap_or(0);
                         out.extend_from_slice(
                             format!("{offset:010} {generation:05} n\r\n").as_bytes(),
                         );
@@ -119,7 +152,7 @@ impl IncrementalUpdate {
                 // §7.5.8: the stream lists itself; offsets need 4 bytes up to 4 GiB.
                 let mut all = generations.clone();
                 all.insert(xref_ref.num, 0);
-                offsets.insert(xref_ref.num, startxref);
+                xref_offsets.insert(xref_ref.num, startxref);
                 let wide = startxref > u32::MAX as usize;
                 let offset_width = if wide { 8 } else { 4 };
                 let mut index = Vec::new();
@@ -128,7 +161,7 @@ impl IncrementalUpdate {
                     index.push(Object::Integer(i64::from(run[0].0)));
                     index.push(Object::Integer(run.len() as i64));
                     for (num, generation) in run {
-                        let offset = offsets.get(&num).copied().unwrap_or(0) as u64;
+                        let offset = xref_offsets.get(&num).copied().unwrap_or(0) as u64;
                         data.push(1);
                         data.extend_from_slice(&offset.to_be_bytes()[8 - offset_width..]);
                         data.extend_from_slice(&generation.to_be_bytes());
@@ -145,6 +178,7 @@ impl IncrementalUpdate {
                 );
                 trailer.set(b"Index", Object::Array(index));
                 trailer.set(b"Length", Object::Integer(data.len() as i64));
+                offsets.insert(xref_ref.num, startxref);
                 out.extend_from_slice(format!("{} 0 obj\n", xref_ref.num).as_bytes());
                 write_dictionary(&mut out, &trailer);
                 out.extend_from_slice(b"\nstream\n");
@@ -153,10 +187,23 @@ impl IncrementalUpdate {
             }
         }
         out.extend_from_slice(format!("startxref\n{startxref}\n%%EOF\n").as_bytes());
+        let mut next_trailer = trailer;
+        for key in [&b"Type"[..], b"W", b"Index", b"Length", b"Prev", b"Size"] {
+            next_trailer.remove(key);
+        }
+        let continuation = Continuation {
+            len: self.base_len + out.len(),
+            ends_with_eol: true,
+            startxref,
+            trailer: next_trailer,
+            xref_stream: self.use_xref_stream,
+            next: self.next,
+        };
         Written {
             bytes: out,
             offsets,
             startxref,
+            continuation,
         }
     }
 }

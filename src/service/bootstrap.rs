@@ -138,8 +138,28 @@ impl Appliance {
             verifier_key = %log.verifier().encode(),
             "transparency log ready"
         );
+        let text_font = match &config.signing.text_font {
+            None => None,
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    ServiceError::Startup(format!("signing.text_font {}: {e}", path.display()))
+                })?;
+                let font =
+                    crate::pdf::font::Font::from_bytes(bytes, config.signing.text_font_index)
+                        .map_err(|e| {
+                            ServiceError::Startup(format!(
+                                "signing.text_font {}: {e}",
+                                path.display()
+                            ))
+                        })?;
+                tracing::info!(font = font.postscript_name(), "text font loaded");
+                Some(Arc::new(font))
+            }
+        };
         let admin_key_path = data_dir.join("admin-api-key.json");
         let appliance = Arc::new(Self {
+            text_font,
+            idempotency_in_flight: Mutex::new(std::collections::HashSet::new()),
             store,
             custody,
             master,

@@ -208,7 +208,7 @@ impl Appliance {
             .issue(details.profile(), &details.subject(), &key.spki_der, now)?)
     }
 
-    fn load_entity(&self, id: &EntityId) -> Result<EntityRecord, ServiceError> {
+    pub(super) fn load_entity(&self, id: &EntityId) -> Result<EntityRecord, ServiceError> {
         self.store
             .get::<EntityRecord>(Cf::Entities, id.as_str().as_bytes())?
             .ok_or_else(|| ServiceError::NotFound {

@@ -1,0 +1,587 @@
+//! PAdES signing through `POST /v1/sign`, judged by independent tools: pyHanko (library, via
+//! tests/interop/validate.py), poppler's `pdfsig`, `pdftotext` and `pdftoppm`, and `qpdf --check`.
+//! The corpus comes from ReportLab, Ghostscript, qpdf and pyHanko (tests/interop/make_corpus.py),
+//! never from our code.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sigillum::client::{self, KeyFile};
+use sigillum::tlog::Receipt;
+use sigillum::tlog::receipt::ReceiptJson;
+use support::{Server, organization, person, require_tool, run, text};
+
+const LEVELS: [&str; 4] = ["B-B", "B-T", "B-LT", "B-LTA"];
+
+struct Fixture {
+    server: Server,
+    corpus: PathBuf,
+    manifest: Vec<Value>,
+    root_pem: PathBuf,
+    /// Entities of workspace "acme": an organisation (CJK name) and four persons.
+    entities: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn python() -> &'static str {
+    require_tool(
+        "pyhanko",
+        "pip install pyhanko pyhanko-cli reportlab into the venv that scripts/setup.sh test creates, and put it first on PATH",
+    );
+    "python3"
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        for (tool, hint) in [
+            ("qpdf", "apt-get install qpdf"),
+            ("pdfsig", "apt-get install poppler-utils"),
+            ("gs", "apt-get install ghostscript"),
+        ] {
+            require_tool(tool, hint);
+        }
+        let font = Path::new("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc");
+        assert!(
+            font.exists(),
+            "{} is missing: apt-get install fonts-wqy-microhei",
+            font.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        let out = run(Command::new(python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/make_corpus.py"))
+            .arg(&corpus));
+        assert!(out.status.success(), "corpus build failed:\n{}", text(&out));
+        let manifest: Vec<Value> =
+            serde_json::from_slice(&std::fs::read(corpus.join("manifest.json")).unwrap()).unwrap();
+        let config = dir.path().join("sigillum.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[signing]\ntext_font = \"{}\"\nmax_document_bytes = {}\n",
+                font.display(),
+                30 << 20
+            ),
+        )
+        .unwrap();
+        let server = Server::start(dir.path(), &["--config", config.to_str().unwrap()], &[]);
+        let (status, root) = server.get_bytes("/v1/ca/root.pem");
+        assert_eq!(status, 200);
+        let root_pem = dir.path().join("root.pem");
+        std::fs::write(&root_pem, root).unwrap();
+        let admin = server.admin_key();
+        let mut entities = Vec::new();
+        let (status, body) = server.call(
+            &admin,
+            "POST",
+            "/v1/entities",
+            Some(organization(Some("acme"))),
+        );
+        assert_eq!(status, 201, "{body}");
+        entities.push(body["id"].as_str().unwrap().to_string());
+        for i in 0..4 {
+            let mut p = person(Some("acme"));
+            p["name"] = format!("Signer {i}").into();
+            let (status, body) = server.call(&admin, "POST", "/v1/entities", Some(p));
+            assert_eq!(status, 201, "{body}");
+            entities.push(body["id"].as_str().unwrap().to_string());
+        }
+        Fixture {
+            server,
+            corpus,
+            manifest,
+            root_pem,
+            entities,
+            _dir: dir,
+        }
+    })
+}
+
+struct Signed {
+    status: u16,
+    body: Vec<u8>,
+    receipt: Option<String>,
+}
+
+fn sign_with(key: &KeyFile, pdf: &[u8], options: &Value, idempotency: Option<&str>) -> Signed {
+    let f = fixture();
+    let (body, content_type) =
+        client::sign_request_body(serde_json::to_string(options).unwrap().as_bytes(), pdf);
+    let headers: Vec<(&str, &str)> = idempotency
+        .map(|k| vec![("Idempotency-Key", k)])
+        .unwrap_or_default();
+    let reply = client::send(
+        &f.server.url,
+        key,
+        "POST",
+        "/v1/sign",
+        body,
+        Some(&content_type),
+        &headers,
+    )
+    .unwrap();
+    Signed {
+        status: reply.status,
+        body: reply.body,
+        receipt: reply.receipt,
+    }
+}
+
+fn sign(pdf: &[u8], options: &Value) -> Signed {
+    sign_with(&fixture().server.admin_key(), pdf, options, None)
+}
+
+/// The log's verifier key, fetched once.
+fn verifier() -> sigillum::tlog::note::VerifierKey {
+    let (status, body) = fixture().server.get_bytes("/v1/log/public-key");
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    let key = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["verifier_key"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.trim().to_string());
+    sigillum::tlog::note::VerifierKey::parse(&key).unwrap()
+}
+
+/// Decodes a `Sigillum-Receipt` header and checks its inclusion proof against its checkpoint.
+fn check_receipt(header: &str, document_after: &[u8]) -> Receipt {
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    let json: ReceiptJson = serde_json::from_slice(&json).unwrap();
+    let receipt = Receipt::from_json(&json).unwrap();
+    receipt
+        .verify(&verifier())
+        .expect("inclusion proof verifies");
+    let event = sigillum::tlog::Event::decode(&receipt.entry).unwrap();
+    assert_eq!(event.kind.as_str(), "document_signed");
+    let after: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+        sha2::Sha256::default(),
+        document_after,
+    ))
+    .into();
+    assert_eq!(event.document_sha256_after, Some(after));
+    receipt
+}
+
+/// pyHanko's verdicts, one JSON object per file.
+fn validate(level: &str, files: &[PathBuf]) -> HashMap<String, Value> {
+    let out = run(Command::new(python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/validate.py"))
+        .arg("--trust-root")
+        .arg(&fixture().root_pem)
+        .arg("--expect-level")
+        .arg(level)
+        .args(files));
+    assert!(out.status.success(), "validate.py failed:\n{}", text(&out));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["file"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+fn pdfsig(path: &Path) -> String {
+    text(&run(Command::new("pdfsig").arg(path)))
+}
+
+fn qpdf_check(path: &Path) {
+    let out = run(Command::new("qpdf").arg("--check").arg(path));
+    assert!(
+        out.status.success(),
+        "qpdf --check {}:\n{}",
+        path.display(),
+        text(&out)
+    );
+}
+
+/// Our signature's verdict in a validate.py result (by signer name).
+fn ours<'v>(result: &'v Value, field: &str) -> &'v Value {
+    result["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["field"] == field)
+        .unwrap_or_else(|| panic!("no signature in field {field}: {result}"))
+}
+
+fn assert_valid(result: &Value, field: &str, level: &str, whole_file: bool) {
+    assert!(result["error"].is_null(), "{result}");
+    let sig = ours(result, field);
+    for key in ["intact", "valid", "trusted"] {
+        assert_eq!(sig[key], true, "{key}: {sig}");
+    }
+    assert_eq!(sig["summary"], "VALID", "{sig}");
+    if whole_file {
+        assert_eq!(sig["coverage"], "ENTIRE_FILE", "{sig}");
+    } else {
+        assert_eq!(sig["coverage"], "ENTIRE_REVISION", "{sig}");
+    }
+    assert_eq!(sig["level_problems"], json!([]), "{level}: {sig}");
+    if level != "B-B" {
+        assert_eq!(sig["timestamp_valid"], true, "{sig}");
+    }
+    if level == "B-LTA" {
+        assert_eq!(sig["ades_indication"], "PASSED/OK", "{sig}");
+        let ts = &result["doc_timestamps"][0];
+        assert_eq!(ts["summary"], "VALID", "{ts}");
+        assert_eq!(ts["coverage"], "ENTIRE_FILE", "{ts}");
+    }
+}
+
+/// Every corpus file × level × {invisible, coordinates, keyword}.
+#[test]
+fn corpus_signatures_validate_in_pyhanko_pdfsig_and_qpdf() {
+    let f = fixture();
+    let out_dir = f._dir.path().join("signed");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut by_level: HashMap<&str, Vec<(PathBuf, String, bool)>> = HashMap::new();
+    let mut count = 0;
+    for entry in &f.manifest {
+        let name = entry["name"].as_str().unwrap();
+        let input = std::fs::read(f.corpus.join(entry["file"].as_str().unwrap())).unwrap();
+        // pyHanko treats a new visible field in a certified document as a disallowed change
+        // (it judges the certification, not our signature); there the prepared field is used.
+        let certified = name == "pyhanko_certified";
+        let mut placements = vec![("invisible", json!([]))];
+        if certified {
+            let field = entry["empty_signature_field"].as_str().unwrap();
+            placements.push((
+                "field",
+                json!([{"kind": "signature", "placement": {"field": {"name": field}}}]),
+            ));
+        } else {
+            placements.push((
+                "coordinates",
+                json!([{"kind": "signature", "text": "Approved",
+                        "placement": {"coordinates": {"page": 1, "x": 36, "y": 36}}}]),
+            ));
+            if let Some(k) = entry["keyword"].as_str() {
+                placements.push((
+                    "keyword",
+                    json!([{"kind": "date", "placement": {"keyword": {
+                        "text": k, "page": entry["keyword_page"], "relative": "below"}}}]),
+                ));
+            }
+        }
+        for level in LEVELS {
+            for (mode, fields) in &placements {
+                let options = json!({"entity_id": f.entities[0], "level": level, "fields": fields,
+                                     "reason": "interop", "location": "Shenzhen"});
+                let signed = sign(&input, &options);
+                assert_eq!(
+                    signed.status,
+                    200,
+                    "{name} {level} {mode}: {}",
+                    String::from_utf8_lossy(&signed.body)
+                );
+                assert!(
+                    signed.body.starts_with(&input),
+                    "{name} {level} {mode}: the input is not a prefix of the output"
+                );
+                check_receipt(signed.receipt.as_deref().unwrap(), &signed.body);
+                let path = out_dir.join(format!("{name}-{level}-{mode}.pdf"));
+                std::fs::write(&path, &signed.body).unwrap();
+                qpdf_check(&path);
+                let sig_report = pdfsig(&path);
+                let field = if *mode == "field" {
+                    entry["empty_signature_field"].as_str().unwrap().to_string()
+                } else {
+                    "Signature1".to_string()
+                };
+                // pdfsig judges approval signatures (its poppler cannot verify document
+                // time-stamps, which pyHanko checks below). It lists signatures in field order,
+                // so ours is found by its field name.
+                let block = sig_report
+                    .split("Signature #")
+                    .find(|b| b.contains(&format!("Signature Field Name: {field}\n")))
+                    .unwrap_or_else(|| panic!("pdfsig does not list {field}:\n{sig_report}"));
+                assert!(
+                    block.contains("Signature is Valid."),
+                    "pdfsig on {name} {level} {mode}:\n{sig_report}"
+                );
+                if matches!(level, "B-B" | "B-T") {
+                    assert!(
+                        block.contains("Total document signed"),
+                        "pdfsig on {name} {level} {mode}:\n{sig_report}"
+                    );
+                }
+                by_level.entry(level).or_default().push((
+                    path,
+                    field,
+                    matches!(level, "B-B" | "B-T"),
+                ));
+                count += 1;
+            }
+        }
+    }
+    for (level, files) in &by_level {
+        let paths: Vec<PathBuf> = files.iter().map(|(p, _, _)| p.clone()).collect();
+        let results = validate(level, &paths);
+        for (path, field, whole) in files {
+            let result = &results[path.to_str().unwrap()];
+            assert_valid(result, field, level, *whole);
+        }
+    }
+    eprintln!(
+        "{count} signed files validated ({} corpus files)",
+        f.manifest.len()
+    );
+}
+
+/// Five signatures in sequence, a P2 certification first: pyHanko accepts all five, the earlier
+/// ones as covering their revision with only allowed changes.
+#[test]
+fn five_sequential_signatures_keep_each_other_valid() {
+    let f = fixture();
+    let mut pdf = std::fs::read(f.corpus.join("reportlab_simple.pdf")).unwrap();
+    for i in 0..5 {
+        let mut options = json!({"entity_id": f.entities[i], "level": "B-T"});
+        if i == 0 {
+            options["certify"] = "P2".into();
+        }
+        let signed = sign(&pdf, &options);
+        assert_eq!(
+            signed.status,
+            200,
+            "signature {i}: {}",
+            String::from_utf8_lossy(&signed.body)
+        );
+        assert!(signed.body.starts_with(&pdf));
+        pdf = signed.body;
+    }
+    let path = f._dir.path().join("five.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    qpdf_check(&path);
+    let results = validate("B-T", std::slice::from_ref(&path));
+    let result = &results[path.to_str().unwrap()];
+    let sigs = result["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 5, "{result}");
+    for (i, sig) in sigs.iter().enumerate() {
+        assert_eq!(sig["summary"], "VALID", "signature {i}: {sig}");
+        assert_eq!(sig["trusted"], true, "signature {i}: {sig}");
+        let expected = if i == 4 {
+            "ENTIRE_FILE"
+        } else {
+            "ENTIRE_REVISION"
+        };
+        assert_eq!(sig["coverage"], expected, "signature {i}: {sig}");
+        assert_ne!(sig["docmdp_ok"], false, "signature {i}: {sig}");
+    }
+    let report = pdfsig(&path);
+    assert_eq!(report.matches("Signature is Valid.").count(), 5, "{report}");
+}
+
+/// A Chinese organisation name in a `signature` field renders and extracts as written.
+#[test]
+fn cjk_name_renders_and_extracts() {
+    let f = fixture();
+    require_tool("pdftoppm", "apt-get install poppler-utils");
+    let input = std::fs::read(f.corpus.join("reportlab_simple.pdf")).unwrap();
+    let (x, y, w, h) = (300.0, 60.0, 240.0, 48.0);
+    let options = json!({"entity_id": f.entities[0], "level": "B-B", "fields": [
+        {"kind": "signature", "placement": {"coordinates": {"page": 1, "x": x, "y": y, "width": w, "height": h}}}]});
+    let signed = sign(&input, &options);
+    assert_eq!(
+        signed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&signed.body)
+    );
+    let path = f._dir.path().join("cjk.pdf");
+    std::fs::write(&path, &signed.body).unwrap();
+    let name = organization(None)["name"].as_str().unwrap().to_string();
+    // pdftotext does not extract annotation appearances; flattening them (qpdf, an independent
+    // tool) puts them in the page content first.
+    let flat = f._dir.path().join("cjk-flat.pdf");
+    let out = run(Command::new("qpdf")
+        .args(["--flatten-annotations=all"])
+        .arg(&path)
+        .arg(&flat));
+    assert!(
+        out.status.success() || out.status.code() == Some(3),
+        "{}",
+        text(&out)
+    );
+    let extracted = text(&run(Command::new("pdftotext").arg(&flat).arg("-")));
+    assert!(
+        extracted.contains(&name),
+        "pdftotext did not extract {name:?}:\n{extracted}"
+    );
+    // Rasterise just the field (A4 page: 842 pt high; pdftoppm's origin is top-left).
+    let crop = run(Command::new("pdftoppm")
+        .args(["-r", "72", "-gray", "-f", "1", "-l", "1"])
+        .args(["-x", &format!("{}", x as i64)])
+        .args(["-y", &format!("{}", (842.0 - y - h) as i64)])
+        .args([
+            "-W",
+            &format!("{}", w as i64),
+            "-H",
+            &format!("{}", h as i64),
+        ])
+        .arg(&path));
+    assert!(crop.status.success(), "{}", text(&crop));
+    let pgm = crop.stdout;
+    let dark = pgm
+        .iter()
+        .rev()
+        .take((w * h) as usize)
+        .filter(|p| **p < 128)
+        .count();
+    assert!(
+        dark > 200,
+        "the field area is (nearly) blank: {dark} dark pixels"
+    );
+}
+
+fn problem_code(signed: &Signed) -> String {
+    let v: Value = serde_json::from_slice(&signed.body).unwrap_or(Value::Null);
+    v["code"].as_str().unwrap_or_default().to_string()
+}
+
+/// Bad requests get a 4xx problem+json with a stable code.
+#[test]
+fn clear_errors() {
+    let f = fixture();
+    let good = std::fs::read(f.corpus.join("reportlab_simple.pdf")).unwrap();
+    let e0 = &f.entities[0];
+    let opts = |extra: Value| {
+        let mut o = json!({"entity_id": e0, "level": "B-B"});
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o
+    };
+    let expect = |pdf: &[u8], options: Value, status: u16, code: &str| {
+        let s = sign(pdf, &options);
+        assert_eq!(
+            (s.status, problem_code(&s).as_str()),
+            (status, code),
+            "{}",
+            String::from_utf8_lossy(&s.body)
+        );
+        s
+    };
+    expect(b"hello, not a pdf", opts(json!({})), 415, "not_a_pdf");
+    expect(
+        &good[..good.len() / 2],
+        opts(json!({})),
+        422,
+        "malformed_pdf",
+    );
+    // Encrypted by qpdf.
+    let plain = f._dir.path().join("plain.pdf");
+    let enc = f._dir.path().join("enc.pdf");
+    std::fs::write(&plain, &good).unwrap();
+    let out = run(Command::new("qpdf")
+        .args(["--encrypt", "user", "owner", "256", "--"])
+        .arg(&plain)
+        .arg(&enc));
+    assert!(out.status.success(), "{}", text(&out));
+    expect(
+        &std::fs::read(&enc).unwrap(),
+        opts(json!({})),
+        422,
+        "encrypted_pdf",
+    );
+    // Certified with P1, then signed again.
+    let p1 = sign(&good, &opts(json!({"certify": "P1"})));
+    assert_eq!(p1.status, 200);
+    expect(&p1.body, opts(json!({})), 409, "document_locked");
+    let s = expect(
+        &good,
+        opts(
+            json!({"fields": [{"kind": "date", "placement": {"keyword": {"text": "no such words here"}}}]}),
+        ),
+        422,
+        "keyword_not_found",
+    );
+    assert!(String::from_utf8_lossy(&s.body).contains("no such words here"));
+    let s = expect(
+        &good,
+        opts(json!({"fields": [{"kind": "seal", "image": PNG_1X1,
+            "placement": {"coordinates": {"page": 1, "x": 550, "y": 800}}}]})),
+        422,
+        "rect_outside_page",
+    );
+    assert!(
+        String::from_utf8_lossy(&s.body).contains("595"),
+        "names the page size"
+    );
+    expect(
+        &good,
+        opts(
+            json!({"fields": [{"kind": "date", "placement": {"coordinates": {"page": 7, "x": 10, "y": 10}}}]}),
+        ),
+        422,
+        "page_out_of_range",
+    );
+    expect(&good, opts(json!({"level": "B-Z"})), 422, "unknown_level");
+    // An entity of another workspace.
+    let other = f.server.workspace_key("other");
+    let s = sign_with(&other, &good, &opts(json!({})), None);
+    assert_eq!(
+        (s.status, problem_code(&s).as_str()),
+        (403, "workspace_forbidden")
+    );
+    // Oversize: the test server accepts 30 MiB documents.
+    let big = vec![b'%'; 31 << 20];
+    expect(&big, opts(json!({})), 413, "document_too_large");
+}
+
+/// A 1×1 red PNG.
+const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+/// Idempotency: the same key and request return the same output and log entry; receipts can be
+/// fetched again later with a fresh proof.
+#[test]
+fn idempotent_retries_and_receipts() {
+    let f = fixture();
+    let key = f.server.admin_key();
+    let good = std::fs::read(f.corpus.join("ps2pdf.pdf")).unwrap();
+    let options = json!({"entity_id": f.entities[1], "level": "B-B"});
+    let first = sign_with(&key, &good, &options, Some("order-4711"));
+    assert_eq!(first.status, 200);
+    let r1 = check_receipt(first.receipt.as_deref().unwrap(), &first.body);
+    let again = sign_with(&key, &good, &options, Some("order-4711"));
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, first.body, "a retry returns the same document");
+    let r2 = check_receipt(again.receipt.as_deref().unwrap(), &again.body);
+    assert_eq!(r1.index, r2.index, "and the same log entry");
+    let other = json!({"entity_id": f.entities[1], "level": "B-T"});
+    let s = sign_with(&key, &good, &other, Some("order-4711"));
+    assert_eq!(
+        (s.status, problem_code(&s).as_str()),
+        (422, "idempotency_key_reused")
+    );
+
+    let (status, body) = f
+        .server
+        .call(&key, "GET", &format!("/v1/receipts/{}", r1.index), None);
+    assert_eq!(status, 200, "{body}");
+    let json: ReceiptJson = serde_json::from_value(body).unwrap();
+    let later = Receipt::from_json(&json).unwrap();
+    later.verify(&verifier()).unwrap();
+    assert_eq!(later.entry, r1.entry);
+    // Another workspace cannot read it.
+    let (status, body) = f.server.call(
+        &f.server.workspace_key("elsewhere"),
+        "GET",
+        &format!("/v1/receipts/{}", r1.index),
+        None,
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("log_entry_not_found"))
+    );
+}
