@@ -11,7 +11,7 @@ mod metrics;
 pub mod multipart;
 mod pki;
 pub mod problem;
-mod sign;
+pub(crate) mod sign;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +41,7 @@ use problem::Problem;
         log::checkpoint, log::tile, log::public_key, log::inclusion, log::consistency, log::entry,
         healthz, readyz, metrics_text, openapi_json,
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, sign::SignOptionsRequest, sign::FieldRequest, sign::PlacementRequest)),
     modifiers(&SecurityAddon),
 )]
 pub struct ApiDoc;

@@ -344,6 +344,14 @@ impl Log {
         lock(&self.shared.index).indexed
     }
 
+    /// Stops accepting appends from now on (fail-stop, as after a storage failure): for an
+    /// operator or a check that no longer trusts the store, and for tests that need an append to
+    /// fail. Reads keep working; only a restart resumes appends.
+    pub fn halt(&self, reason: &str) {
+        lock(&self.shared.halted).get_or_insert_with(|| reason.to_owned());
+        tracing::error!(%reason, "transparency log halted");
+    }
+
     /// `Err` with the reason once the log has halted (see the sequencer's fail-stop rule).
     pub fn health(&self) -> Result<(), String> {
         if let Some(reason) = lock(&self.shared.halted).clone() {

@@ -585,3 +585,98 @@ fn idempotent_retries_and_receipts() {
         (404, Some("log_entry_not_found"))
     );
 }
+
+/// Durable before acknowledged: when the log append fails, the caller gets a 503 problem and no
+/// PDF, and nothing is remembered under its idempotency key.
+#[test]
+fn failed_log_append_returns_no_pdf() {
+    use sigillum::service::Appliance;
+    use tower::ServiceExt;
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let config = sigillum::config::Config {
+        data_dir: dir.path().join("data"),
+        ..sigillum::config::Config::default()
+    };
+    let app = Appliance::open(config, std::sync::Arc::new(sigillum::clock::SystemClock)).unwrap();
+    let key = KeyFile::load(&dir.path().join("data/admin-api-key.json")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let send =
+        |method: &str, path: &str, body: Vec<u8>, content_type: &str, extra: &[(&str, &str)]| {
+            let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+            let auth =
+                client::authorization(&key, timestamp, &client::nonce(), method, path, None, &body);
+            let mut request = axum::http::Request::builder()
+                .method(method)
+                .uri(path)
+                .header("authorization", auth)
+                .header("content-type", content_type);
+            for (k, v) in extra {
+                request = request.header(*k, *v);
+            }
+            let request = request.body(axum::body::Body::from(body)).unwrap();
+            runtime.block_on(async {
+                let response = sigillum::api::router(app.clone())
+                    .oneshot(request)
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                (status, headers, bytes.to_vec())
+            })
+        };
+    let (status, _, body) = send(
+        "POST",
+        "/v1/entities",
+        serde_json::to_vec(&organization(Some("acme"))).unwrap(),
+        "application/json",
+        &[],
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let entity: Value = serde_json::from_slice(&body).unwrap();
+    let pdf = std::fs::read(f.corpus.join("reportlab_simple.pdf")).unwrap();
+    let options = json!({"entity_id": entity["id"], "level": "B-B"});
+    let (multipart, content_type) = client::sign_request_body(options.to_string().as_bytes(), &pdf);
+
+    let size_before = app.log().checkpoint().checkpoint.size;
+    app.log().halt("injected by test");
+    let (status, headers, body) = send(
+        "POST",
+        "/v1/sign",
+        multipart.clone(),
+        &content_type,
+        &[("idempotency-key", "halted-1")],
+    );
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        headers.get("content-type").unwrap(),
+        "application/problem+json"
+    );
+    assert!(headers.get("sigillum-receipt").is_none());
+    assert!(
+        !body.windows(5).any(|w| w == b"%PDF-"),
+        "no PDF in the response"
+    );
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "log_unavailable");
+    assert_eq!(app.log().checkpoint().checkpoint.size, size_before);
+    // The output stored for the idempotency key is removed again: a retry signs afresh.
+    let stored = walk(&dir.path().join("data/blobs"));
+    assert!(stored.is_empty(), "{stored:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            let p = e.path();
+            if p.is_dir() { walk(&p) } else { vec![p] }
+        })
+        .collect()
+}

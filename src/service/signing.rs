@@ -165,11 +165,12 @@ impl Appliance {
         event.document_sha256_after = Some(signed.sha256_after);
         event.signature_sha256 = Some(Sha256::digest(&signed.cms).into());
 
-        let output_sha256 = hex::encode(signed.sha256_after);
+        let output_sha256 = output_sha256_hex(&signed);
         if idem_key.is_some() {
             // The output must be on disk before the record that points at it.
             self.write_blob(&output_sha256, pdf, &signed.updates)?;
         }
+        let blob_written = idem_key.is_some();
         let records: crate::tlog::RecordsFn = match idem_key {
             None => Box::new(|_| Batch::default()),
             Some(key) => Box::new(move |indexes: &[u64]| {
@@ -186,7 +187,16 @@ impl Appliance {
                 batch
             }),
         };
-        let appended = self.log.append_with(vec![event], records)?;
+        let appended = match self.log.append_with(vec![event], records) {
+            Ok(a) => a,
+            Err(e) => {
+                // Not recorded for sure (unlike `Indeterminate`): nothing refers to the output.
+                if blob_written && !matches!(e, crate::tlog::LogError::Indeterminate(_)) {
+                    let _ = std::fs::remove_file(self.blob_path(&output_sha256_hex(&signed)));
+                }
+                return Err(e.into());
+            }
+        };
         let index = appended.indexes[0];
         let receipt = self
             .log
@@ -267,6 +277,10 @@ impl Appliance {
             key: key.to_vec(),
         })
     }
+}
+
+fn output_sha256_hex(signed: &pades::SignedPdf) -> String {
+    hex::encode(signed.sha256_after)
 }
 
 struct IdempotencyClaim<'a> {
