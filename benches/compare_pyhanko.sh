@@ -12,7 +12,7 @@ command -v pyhanko >/dev/null || { echo "pyHanko missing: run scripts/setup.sh t
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "== our engine (criterion), writing the generated files to $work/pdfs"
-SIGILLUM_BENCH_PDF_DIR="$work/pdfs" cargo bench --bench pades_sign -- --bench --noplot >"$work/engine.txt" 2>&1 \
+SIGILLUM_BENCH_PDF_DIR="$work/pdfs" cargo bench --bench pades_sign -- --noplot >"$work/engine.txt" 2>&1 \
   || { cat "$work/engine.txt"; exit 1; }
 
 echo "== pyHanko in-process on the same files"
@@ -23,7 +23,7 @@ python3 benches/pyhanko_sign.py "$work/key.pem" "$work/cert.pem" \
   "$work"/pdfs/{100KB,1MB,5MB,20MB,32MB}.pdf >"$work/pyhanko.txt"
 
 echo "== end to end through POST /v1/sign"
-cargo bench --bench sign_http -- --bench >"$work/http.txt" 2>&1 || { cat "$work/http.txt"; exit 1; }
+cargo bench --bench sign_http >"$work/http.txt" 2>&1 || { cat "$work/http.txt"; exit 1; }
 grep '^sign_http' "$work/http.txt"
 
 python3 - "$CARGO_TARGET_DIR/criterion/pades_sign_bb" "$work/pyhanko.txt" "$work/http.txt" <<'PY'

@@ -319,10 +319,11 @@ pub fn sign(
     if doc.is_encrypted() {
         return Err(PadesError::Encrypted);
     }
+    let input = HashedInput::new(pdf);
     let mut reserve = None;
     // At most one retry: the first attempt measures, a second one (rare) uses the exact size.
     for _ in 0..2 {
-        match sign_once(&doc, options, signing, services, font, reserve)? {
+        match sign_once(&doc, options, signing, services, font, reserve, &input)? {
             Attempt::Done(signed) => return Ok(signed),
             Attempt::TooSmall(needed) => reserve = Some(needed + CONTENTS_SLACK),
         }
@@ -344,6 +345,7 @@ fn sign_once(
     services: &dyn TrustServices,
     font: Option<&Font>,
     reserve: Option<usize>,
+    input: &HashedInput,
 ) -> Result<Attempt, PadesError> {
     let pdf = doc.bytes();
     let malformed = PadesError::Malformed;
@@ -418,7 +420,7 @@ fn sign_once(
     let mut update = written.bytes;
     let body_start = written.offsets.get(&sig_ref.num).copied().unwrap_or(0);
     let ranges = placeholder.fix(&mut update, pdf.len(), body_start)?;
-    let digest = digest_ranges(&[pdf, &update], &ranges);
+    let digest = digest_ranges(&[pdf, &update], &ranges, input);
 
     let timestamp = |signature: &[u8]| -> Result<Vec<u8>, CmsError> {
         let imprint: [u8; 32] = Sha256::digest(signature).into();
@@ -499,7 +501,7 @@ fn sign_once(
         let mut parts: Vec<&[u8]> = vec![pdf];
         parts.extend(updates.iter().map(Vec::as_slice));
         parts.push(&update);
-        let digest = digest_ranges(&parts, &ranges);
+        let digest = digest_ranges(&parts, &ranges, input);
         let token = services.timestamp(&digest)?;
         note_token(token.len());
         if token.len() > token_len {
@@ -517,17 +519,17 @@ fn sign_once(
 
     let mut parts: Vec<&[u8]> = vec![pdf];
     parts.extend(updates.iter().map(Vec::as_slice));
-    self_check(&parts, &checks)?;
-    let mut after = Sha256::new();
-    for p in &parts {
+    self_check(&parts, &checks, input)?;
+    let mut after = input.state.clone();
+    for p in &updates {
         after.update(p);
     }
     Ok(Attempt::Done(SignedPdf {
+        sha256_before: input.state.clone().finalize().into(),
+        sha256_after: after.finalize().into(),
         updates,
         cms,
         field_name,
-        sha256_before: Sha256::digest(pdf).into(),
-        sha256_after: after.finalize().into(),
     }))
 }
 
@@ -886,7 +888,7 @@ fn estimate_cms_len(signing: &Signing<'_>) -> Result<usize, PadesError> {
         KeyAlgorithm::EcdsaP256 => 72,
         KeyAlgorithm::Ed25519 => 64,
         KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => {
-            openssl::pkey::PKey::public_key_from_der(signing.signer.spki_der())
+            crate::keys::public_key_from_spki(signing.signer.spki_der(), signing.signer.algorithm())
                 .map(|k| k.size())
                 .unwrap_or(512)
         }
@@ -960,12 +962,40 @@ impl Placeholder {
     }
 }
 
-/// SHA-256 over `[a, a+b) ∪ [c, c+d)` of the concatenation of `parts`, without concatenating.
-fn digest_ranges(parts: &[&[u8]], ranges: &[usize; 4]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    for (start, len) in [(ranges[0], ranges[1]), (ranges[2], ranges[3])] {
-        for_each_slice(parts, start, start + len, |s| hasher.update(s));
+/// SHA-256 state after the whole input: every digest we compute (byte ranges, the document
+/// before and after, the self-check) starts with the input bytes, so they are hashed once —
+/// for a large scan that one pass is nearly all the work.
+#[derive(Clone)]
+struct HashedInput {
+    state: Sha256,
+    len: usize,
+}
+
+impl HashedInput {
+    fn new(pdf: &[u8]) -> Self {
+        let mut state = Sha256::new();
+        state.update(pdf);
+        Self {
+            state,
+            len: pdf.len(),
+        }
     }
+}
+
+/// SHA-256 over `[a, a+b) ∪ [c, c+d)` of the concatenation of `parts` (whose first part is the
+/// input), without concatenating; starts from `input`'s state when the first range covers it.
+fn digest_ranges(parts: &[&[u8]], ranges: &[usize; 4], input: &HashedInput) -> [u8; 32] {
+    let (mut hasher, first_from) = if ranges[0] == 0 && ranges[1] >= input.len {
+        (input.state.clone(), input.len)
+    } else {
+        (Sha256::new(), ranges[0])
+    };
+    for_each_slice(parts, first_from, ranges[0] + ranges[1], |s| {
+        hasher.update(s)
+    });
+    for_each_slice(parts, ranges[2], ranges[2] + ranges[3], |s| {
+        hasher.update(s)
+    });
     hasher.finalize().into()
 }
 
@@ -1063,7 +1093,7 @@ enum CheckKind {
 /// Re-verifies the output from its bytes: each byte range spans its revision up to the hex
 /// string in the gap, the last covers the whole file, the CMS message digest matches and the
 /// signature verifies with the signer's key; a document time-stamp's imprint matches.
-fn self_check(parts: &[&[u8]], checks: &[Check]) -> Result<(), PadesError> {
+fn self_check(parts: &[&[u8]], checks: &[Check], input: &HashedInput) -> Result<(), PadesError> {
     let fail = |m: String| Err(PadesError::SelfCheck(m));
     let total: usize = parts.iter().map(|p| p.len()).sum();
     for (i, check) in checks.iter().enumerate() {
@@ -1093,7 +1123,7 @@ fn self_check(parts: &[&[u8]], checks: &[Check]) -> Result<(), PadesError> {
         // Strip the zero padding after the DER value.
         let der_len = der_total_len(&value).unwrap_or(value.len());
         value.truncate(der_len);
-        let digest = digest_ranges(parts, &check.ranges);
+        let digest = digest_ranges(parts, &check.ranges, input);
         match &check.kind {
             CheckKind::Cms { spki, algorithm } => {
                 verify_cms(&value, &digest, spki, *algorithm).map_err(PadesError::SelfCheck)?

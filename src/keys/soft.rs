@@ -183,8 +183,78 @@ impl SoftKeyStore {
             .master
             .open(&Self::aad(&key.id, key.algorithm), sealed)
             .ok_or_else(|| KeyError::Unwrap(key.id.clone()))?;
-        Ok(PKey::private_key_from_pkcs8(&pkcs8)?)
+        private_key_from_pkcs8(&pkcs8, key.algorithm)
     }
+}
+
+/// PKCS#8 `PrivateKeyInfo` (RFC 5208 §5), enough to reach the inner key.
+#[derive(der::Sequence)]
+struct PrivateKeyInfo<'a> {
+    version: u8,
+    algorithm: spki::AlgorithmIdentifierRef<'a>,
+    private_key: der::asn1::OctetStringRef<'a>,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    attributes: Option<der::asn1::AnyRef<'a>>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    public_key: Option<der::asn1::BitStringRef<'a>>,
+}
+
+/// SEC1 `ECPrivateKey` (RFC 5915 §3).
+#[derive(der::Sequence)]
+struct EcPrivateKey<'a> {
+    version: u8,
+    private_key: der::asn1::OctetStringRef<'a>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    parameters: Option<der::asn1::AnyRef<'a>>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    public_key: Option<der::asn1::BitStringRef<'a>>,
+}
+
+/// Loads a private key from PKCS#8 through the algorithm-specific DER readers (SEC1
+/// `ECPrivateKey`, PKCS#1 `RSAPrivateKey`, RFC 8410 raw Ed25519). OpenSSL 3's generic decoder
+/// (`d2i_AutoPrivateKey`) costs ~0.37 ms per call, more than the signature itself; keys are
+/// unwrapped for every signature, so that cost mattered.
+fn private_key_from_pkcs8(
+    pkcs8: &[u8],
+    algorithm: KeyAlgorithm,
+) -> Result<PKey<Private>, KeyError> {
+    use der::Decode;
+    let Ok(info) = PrivateKeyInfo::from_der(pkcs8) else {
+        // Not the shape we write: let OpenSSL decide.
+        return Ok(PKey::private_key_from_pkcs8(pkcs8)?);
+    };
+    let inner = info.private_key.as_bytes();
+    Ok(match algorithm {
+        KeyAlgorithm::EcdsaP256 => {
+            // SEC1 ECPrivateKey inside PKCS#8 carries no curve (RFC 5915 §3): build the key from
+            // the scalar and the P-256 group.
+            let sec1 = EcPrivateKey::from_der(inner)
+                .map_err(|_| KeyError::Crypto("malformed EC private key".into()))?;
+            let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+            let d = openssl::bn::BigNum::from_slice(sec1.private_key.as_bytes())?;
+            let mut ctx = openssl::bn::BigNumContext::new()?;
+            // The wrapped record is authenticated (AES-GCM), so the stored public point is the
+            // one we generated; without it, derive it.
+            let point = match sec1.public_key.and_then(|p| p.as_bytes()) {
+                Some(bytes) => openssl::ec::EcPoint::from_bytes(&group, bytes, &mut ctx)?,
+                None => {
+                    let mut point = openssl::ec::EcPoint::new(&group)?;
+                    point.mul_generator2(&group, &d, &mut ctx)?;
+                    point
+                }
+            };
+            PKey::from_ec_key(EcKey::from_private_components(&group, &d, &point)?)?
+        }
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => {
+            PKey::from_rsa(Rsa::private_key_from_der(inner)?)?
+        }
+        KeyAlgorithm::Ed25519 => {
+            // CurvePrivateKey ::= OCTET STRING (RFC 8410 §7).
+            let seed = der::asn1::OctetStringRef::from_der(inner)
+                .map_err(|_| KeyError::Crypto("malformed Ed25519 private key".into()))?;
+            PKey::private_key_from_raw_bytes(seed.as_bytes(), openssl::pkey::Id::ED25519)?
+        }
+    })
 }
 
 fn generate_pkey(algorithm: KeyAlgorithm) -> Result<PKey<Private>, KeyError> {
