@@ -257,8 +257,8 @@ pub struct SigningConfig {
     pub text_font: Option<PathBuf>,
     /// Face index inside a `.ttc` collection. Default 0.
     pub text_font_index: u32,
-    /// Most concurrent signing operations (CPU-bound; extra requests wait). Default: the number
-    /// of CPUs.
+    /// Most concurrent signing operations (CPU-bound; extra requests wait for a slot). Default:
+    /// the number of CPUs.
     pub max_concurrent: usize,
 }
 

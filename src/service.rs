@@ -90,6 +90,8 @@ pub struct Appliance {
     crls: Mutex<HashMap<IssuerTag, Crl>>,
     /// The font for non-Latin text in appearances (`signing.text_font`).
     text_font: Option<Arc<crate::pdf::font::Font>>,
+    /// Bounds concurrent PDF signing (`signing.max_concurrent`); owned by `signing`.
+    signing_slots: signing::Slots,
     /// Idempotency keys of signing requests now running; owned by `signing`.
     idempotency_in_flight: Mutex<std::collections::HashSet<Vec<u8>>>,
     /// Admin key file location, for logs.

@@ -330,6 +330,7 @@ pub async fn sign(
         })?;
     let options_digest = Sha256::digest(&options_raw).to_vec();
     let doc = document.clone();
+
     let signed = blocking(app.clone(), move |app| {
         app.sign_document(
             &principal,

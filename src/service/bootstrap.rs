@@ -159,6 +159,7 @@ impl Appliance {
         let admin_key_path = data_dir.join("admin-api-key.json");
         let appliance = Arc::new(Self {
             text_font,
+            signing_slots: super::signing::Slots::new(config.signing.max_concurrent),
             idempotency_in_flight: Mutex::new(std::collections::HashSet::new()),
             store,
             custody,

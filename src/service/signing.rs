@@ -139,6 +139,9 @@ impl Appliance {
             allowed_levels: self.config.signing.allowed_levels.clone(),
             ..pades::Policy::default()
         };
+        // CPU-bound: at most `signing.max_concurrent` at once. The slot is released before the
+        // log append, so waiting for the group commit does not hold back other signings.
+        let slot = self.signing_slots.acquire();
         let signed = pades::sign(
             pdf,
             &options,
@@ -146,8 +149,9 @@ impl Appliance {
             self,
             self.text_font.as_deref(),
             &policy,
-        )
-        .map_err(|e| {
+        );
+        drop(slot);
+        let signed = signed.map_err(|e| {
             if matches!(
                 e,
                 PadesError::SelfCheck(_) | PadesError::Cms(_) | PadesError::Key(_)
@@ -281,6 +285,42 @@ impl Appliance {
 
 fn output_sha256_hex(signed: &pades::SignedPdf) -> String {
     hex::encode(signed.sha256_after)
+}
+
+/// A counting semaphore for blocking threads.
+pub(super) struct Slots {
+    free: std::sync::Mutex<usize>,
+    released: std::sync::Condvar,
+}
+
+impl Slots {
+    pub(super) fn new(n: usize) -> Self {
+        Self {
+            free: std::sync::Mutex::new(n.max(1)),
+            released: std::sync::Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) -> SlotGuard<'_> {
+        let mut free = lock(&self.free);
+        while *free == 0 {
+            free = self
+                .released
+                .wait(free)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'a>(&'a Slots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.free) += 1;
+        self.0.released.notify_one();
+    }
 }
 
 struct IdempotencyClaim<'a> {
