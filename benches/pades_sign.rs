@@ -117,6 +117,7 @@ fn bench_sign(c: &mut Criterion) {
         certificate: &issued.der,
         chain: &chain,
         display_name: "Bench Ltd",
+        rsa_pss: false,
     };
     let policy = pades::Policy::default();
     let invisible = SignOptions {

@@ -167,6 +167,7 @@ pub struct SignedDataBuilder<'a> {
     certificates: Vec<Certificate>,
     signing_time: Option<OffsetDateTime>,
     signature_timestamp: Option<&'a TimestampFn<'a>>,
+    rsa_pss: bool,
 }
 
 /// Obtains an RFC 3161 `TimeStampToken` (DER `ContentInfo`) over the given signature value.
@@ -192,6 +193,7 @@ impl<'a> SignedDataBuilder<'a> {
             certificates: Vec::new(),
             signing_time: None,
             signature_timestamp: None,
+            rsa_pss: false,
         })
     }
 
@@ -212,6 +214,13 @@ impl<'a> SignedDataBuilder<'a> {
     /// §5.3): `timestamp` is called with the signature value once it exists.
     pub fn with_signature_timestamp(mut self, timestamp: &'a TimestampFn<'a>) -> Self {
         self.signature_timestamp = Some(timestamp);
+        self
+    }
+
+    /// Signs with RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt; RFC 4056) instead of
+    /// PKCS#1 v1.5. Only for RSA signers; signing fails otherwise.
+    pub fn with_rsa_pss(mut self) -> Self {
+        self.rsa_pss = true;
         self
     }
 
@@ -263,7 +272,11 @@ impl<'a> SignedDataBuilder<'a> {
         let to_be_signed = signed_attrs
             .to_der()
             .map_err(encode_err("signed attributes"))?;
-        let signature = self.signer.sign(&to_be_signed)?;
+        let signature = if self.rsa_pss {
+            self.signer.sign_rsa_pss(&to_be_signed)?
+        } else {
+            self.signer.sign(&to_be_signed)?
+        };
         let unsigned_attrs = match self.signature_timestamp {
             None => None,
             Some(timestamp) => {
@@ -279,9 +292,13 @@ impl<'a> SignedDataBuilder<'a> {
                 )
             }
         };
-        let signature_algorithm =
-            AlgorithmIdentifierOwned::from_der(self.signer.algorithm().signature_algorithm_der())
-                .map_err(encode_err("signature algorithm"))?;
+        let algorithm_der = if self.rsa_pss {
+            crate::keys::RSA_PSS_SHA256_ALGORITHM_DER
+        } else {
+            self.signer.algorithm().signature_algorithm_der()
+        };
+        let signature_algorithm = AlgorithmIdentifierOwned::from_der(algorithm_der)
+            .map_err(encode_err("signature algorithm"))?;
 
         let signer_info = SignerInfo {
             version: CmsVersion::V1,

@@ -257,6 +257,10 @@ pub struct SigningConfig {
     pub text_font: Option<PathBuf>,
     /// Face index inside a `.ttc` collection. Default 0.
     pub text_font_index: u32,
+    /// RSA entity keys sign PDFs with RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) instead of
+    /// PKCS#1 v1.5. Default false: v1.5 is what every validator accepts; PSS is what ETSI TS
+    /// 119 312 recommends for new systems. ECDSA keys ignore it.
+    pub rsa_pss: bool,
     /// Most concurrent signing operations (CPU-bound; extra requests wait for a slot). Default:
     /// the number of CPUs.
     pub max_concurrent: usize,
@@ -271,6 +275,7 @@ impl Default for SigningConfig {
             tsa_url: None,
             text_font: None,
             text_font_index: 0,
+            rsa_pss: false,
             max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }

@@ -195,7 +195,30 @@ pub trait Signer: Send + Sync {
     /// X.509/CMS encoding: DER `Ecdsa-Sig-Value`, PKCS#1 v1.5 bytes, or the 64-byte Ed25519
     /// signature.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError>;
+
+    /// RSASSA-PSS over `message` with SHA-256, MGF1-SHA-256 and a 32-byte salt (RFC 8017 §8.1;
+    /// the parameters of [`RSA_PSS_SHA256_ALGORITHM_DER`]). Only RSA keys; others refuse.
+    fn sign_rsa_pss(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let _ = message;
+        Err(KeyError::UnsupportedAlgorithm {
+            algorithm: self.algorithm(),
+            backend: "RSASSA-PSS",
+        })
+    }
 }
+
+/// DER `AlgorithmIdentifier` of RSASSA-PSS with SHA-256, MGF1-SHA-256, salt length 32 and the
+/// default trailer field (RFC 4055 §3.1, RFC 8017 Appendix A.2.3).
+pub const RSA_PSS_SHA256_ALGORITHM_DER: &[u8] = &[
+    0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34, 0xa0,
+    0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+    0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30,
+    0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa2, 0x03,
+    0x02, 0x01, 0x20,
+];
+
+/// The salt length of [`RSA_PSS_SHA256_ALGORITHM_DER`] (the SHA-256 output size).
+pub const RSA_PSS_SALT_LEN: usize = 32;
 
 /// A place where key pairs are generated and used.
 ///
@@ -289,6 +312,19 @@ impl KeyCustody {
             }),
         }
     }
+}
+
+/// Verifies an RSASSA-PSS signature made by [`Signer::sign_rsa_pss`].
+pub fn verify_rsa_pss(spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, KeyError> {
+    use openssl::hash::MessageDigest;
+    use openssl::rsa::Padding;
+    use openssl::sign::RsaPssSaltlen;
+    let key = public_key_from_spki(spki_der, KeyAlgorithm::Rsa2048)?;
+    let mut verifier = openssl::sign::Verifier::new(MessageDigest::sha256(), &key)?;
+    verifier.set_rsa_padding(Padding::PKCS1_PSS)?;
+    verifier.set_rsa_mgf1_md(MessageDigest::sha256())?;
+    verifier.set_rsa_pss_saltlen(RsaPssSaltlen::custom(RSA_PSS_SALT_LEN as i32))?;
+    Ok(verifier.verify_oneshot(signature, message)?)
 }
 
 /// Loads a public key from a DER SPKI through the algorithm-specific readers (EC point, PKCS#1,

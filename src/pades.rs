@@ -173,6 +173,18 @@ pub struct Signing<'k> {
     pub chain: &'k [Vec<u8>],
     /// Shown in `signature` fields without text.
     pub display_name: &'k str,
+    /// RSA keys sign with RSASSA-PSS instead of PKCS#1 v1.5 (server policy).
+    pub rsa_pss: bool,
+}
+
+impl Signing<'_> {
+    fn uses_pss(&self) -> bool {
+        self.rsa_pss
+            && matches!(
+                self.signer.algorithm(),
+                KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072
+            )
+    }
 }
 
 /// Certificates, OCSP responses and CRLs for a DSS (ETSI EN 319 142-1 §5.4.2).
@@ -435,6 +447,9 @@ fn sign_once(
     for c in signing.chain {
         builder = builder.with_certificate(c)?;
     }
+    if signing.uses_pss() {
+        builder = builder.with_rsa_pss();
+    }
     if options.level.timestamped() {
         builder = builder.with_signature_timestamp(&timestamp);
     }
@@ -454,6 +469,7 @@ fn sign_once(
         kind: CheckKind::Cms {
             spki: signing.signer.spki_der().to_vec(),
             algorithm: signing.signer.algorithm(),
+            pss: signing.uses_pss(),
         },
     }];
 
@@ -882,6 +898,9 @@ fn estimate_cms_len(signing: &Signing<'_>) -> Result<usize, PadesError> {
         fn sign(&self, _: &[u8]) -> Result<Vec<u8>, KeyError> {
             Ok(vec![0x55; self.1])
         }
+        fn sign_rsa_pss(&self, _: &[u8]) -> Result<Vec<u8>, KeyError> {
+            Ok(vec![0x55; self.1])
+        }
     }
     let max_sig = match signing.signer.algorithm() {
         // DER Ecdsa-Sig-Value with two 33-byte INTEGERs.
@@ -1086,6 +1105,7 @@ enum CheckKind {
     Cms {
         spki: Vec<u8>,
         algorithm: KeyAlgorithm,
+        pss: bool,
     },
     DocTimestamp,
 }
@@ -1125,9 +1145,12 @@ fn self_check(parts: &[&[u8]], checks: &[Check], input: &HashedInput) -> Result<
         value.truncate(der_len);
         let digest = digest_ranges(parts, &check.ranges, input);
         match &check.kind {
-            CheckKind::Cms { spki, algorithm } => {
-                verify_cms(&value, &digest, spki, *algorithm).map_err(PadesError::SelfCheck)?
-            }
+            CheckKind::Cms {
+                spki,
+                algorithm,
+                pss,
+            } => verify_cms(&value, &digest, spki, *algorithm, *pss)
+                .map_err(PadesError::SelfCheck)?,
             CheckKind::DocTimestamp => {
                 let imprint = crate::tsa::token_imprint(&value).map_err(PadesError::SelfCheck)?;
                 if imprint != digest {
@@ -1161,6 +1184,7 @@ fn verify_cms(
     digest: &[u8; 32],
     spki: &[u8],
     algorithm: KeyAlgorithm,
+    pss: bool,
 ) -> Result<(), String> {
     use der::{Decode, Encode};
     let sd = crate::cms::decode_signed_data(cms_der).map_err(|e| e.to_string())?;
@@ -1177,7 +1201,12 @@ fn verify_cms(
         return Err("message digest does not match the byte ranges".into());
     }
     let tbs = attrs.to_der().map_err(|e| e.to_string())?;
-    match crate::keys::verify_signature(spki, algorithm, &tbs, si.signature.as_bytes()) {
+    let verified = if pss {
+        crate::keys::verify_rsa_pss(spki, &tbs, si.signature.as_bytes())
+    } else {
+        crate::keys::verify_signature(spki, algorithm, &tbs, si.signature.as_bytes())
+    };
+    match verified {
         Ok(true) => Ok(()),
         Ok(false) => Err("CMS signature does not verify".into()),
         Err(e) => Err(e.to_string()),

@@ -449,6 +449,88 @@ fn problem_code(signed: &Signed) -> String {
     v["code"].as_str().unwrap_or_default().to_string()
 }
 
+/// RSA entity keys: PKCS#1 v1.5 by default, RSASSA-PSS with `signing.rsa_pss`; both validate
+/// in pyHanko (B-LT, offline) and pdfsig.
+#[test]
+fn rsa_pkcs1_and_pss_signatures_validate() {
+    let f = fixture();
+    let input = std::fs::read(f.corpus.join("reportlab_simple_objstm.pdf")).unwrap();
+    for pss in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("rsa.toml");
+        std::fs::write(
+            &config,
+            format!("[ca]\nentity_key_algorithm = \"rsa-2048\"\n[signing]\nrsa_pss = {pss}\n"),
+        )
+        .unwrap();
+        let server = Server::start(dir.path(), &["--config", config.to_str().unwrap()], &[]);
+        let key = server.admin_key();
+        let (status, body) = server.call(
+            &key,
+            "POST",
+            "/v1/entities",
+            Some(organization(Some("acme"))),
+        );
+        assert_eq!(status, 201, "{body}");
+        let options = json!({"entity_id": body["id"], "level": "B-LT"});
+        let (multipart, content_type) =
+            client::sign_request_body(options.to_string().as_bytes(), &input);
+        let reply = client::send(
+            &server.url,
+            &key,
+            "POST",
+            "/v1/sign",
+            multipart,
+            Some(&content_type),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let path = dir.path().join("rsa.pdf");
+        std::fs::write(&path, &reply.body).unwrap();
+        let root = dir.path().join("root.pem");
+        std::fs::write(&root, server.get_bytes("/v1/ca/root.pem").1).unwrap();
+        let cms = {
+            // The signature algorithm in the CMS says which padding was used.
+            let out = run(Command::new("pdfsig").arg(&path));
+            text(&out)
+        };
+        assert!(cms.contains("Signature is Valid."), "pss={pss}: {cms}");
+        let out = run(Command::new(python())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/validate.py"))
+            .arg("--trust-root")
+            .arg(&root)
+            .args(["--expect-level", "B-LT"])
+            .arg(&path));
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_valid(&result, "Signature1", "B-LT", false);
+        let dump = text(&run(Command::new("openssl")
+            .args(["asn1parse", "-inform", "DER", "-in"])
+            .arg(extract_cms(&reply.body, dir.path()))));
+        assert_eq!(dump.contains("rsassaPss"), pss, "pss={pss}:\n{dump}");
+    }
+}
+
+/// Writes the CMS of the first signature (the hex string after the first `/Contents <`) to a
+/// file, for `openssl asn1parse`.
+fn extract_cms(pdf: &[u8], dir: &Path) -> PathBuf {
+    let at = pdf
+        .windows(11)
+        .position(|w| w == b"/Contents <")
+        .expect("a /Contents hex string")
+        + 11;
+    let end = at + pdf[at..].iter().position(|b| *b == b'>').unwrap();
+    let der = hex::decode(&pdf[at..end]).unwrap();
+    let path = dir.join("sig.der");
+    std::fs::write(&path, der).unwrap();
+    path
+}
+
 /// Bad requests get a 4xx problem+json with a stable code.
 #[test]
 fn clear_errors() {

@@ -164,6 +164,28 @@ fn every_algorithm_generates_in_token_and_signs_verifiably() {
     }
 }
 
+/// RSASSA-PSS (CKM_SHA256_RSA_PKCS_PSS, SHA-256/MGF1-SHA-256/salt 32) in the token verifies in
+/// OpenSSL with those parameters; ECDSA keys refuse it.
+#[test]
+fn rsa_pss_signs_in_token_and_verifies_in_openssl() {
+    let fx = fixture();
+    let key = fx
+        .store
+        .generate(KeyAlgorithm::Rsa2048, "test-pss")
+        .unwrap();
+    let signer = fx.store.signer(&key).unwrap();
+    for message in [&b"hello"[..], &[0x5a; 10_000]] {
+        let signature = signer.sign_rsa_pss(message).unwrap();
+        assert!(sigillum::keys::verify_rsa_pss(&key.spki_der, message, &signature).unwrap());
+        assert!(!sigillum::keys::verify_rsa_pss(&key.spki_der, b"other", &signature).unwrap());
+    }
+    let ec = fx
+        .store
+        .generate(KeyAlgorithm::EcdsaP256, "test-pss-ec")
+        .unwrap();
+    assert!(fx.store.signer(&ec).unwrap().sign_rsa_pss(b"x").is_err());
+}
+
 #[test]
 fn private_keys_are_sensitive_and_not_extractable() {
     let fx = fixture();

@@ -581,6 +581,32 @@ impl Signer for Pkcs11Signer {
         &self.spki_der
     }
 
+    fn sign_rsa_pss(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        if !matches!(
+            self.algorithm,
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072
+        ) {
+            return Err(KeyError::UnsupportedAlgorithm {
+                algorithm: self.algorithm,
+                backend: "RSASSA-PSS",
+            });
+        }
+        let params = cryptoki::mechanism::rsa::PkcsPssParams {
+            hash_alg: MechanismType::SHA256,
+            mgf: cryptoki::mechanism::rsa::PkcsMgfType::MGF1_SHA256,
+            s_len: (crate::keys::RSA_PSS_SALT_LEN as u64).into(),
+        };
+        let signed = self.token.pool.with_session(|session| {
+            session.sign(&Mechanism::Sha256RsaPkcsPss(params), self.handle, message)
+        });
+        signed.map_err(|e| {
+            if matches!(e, CkError::Pkcs11(RvError::ObjectHandleInvalid, _)) {
+                lock(&self.token.handles).remove(&self.id);
+            }
+            crypto(&format!("signing with key {}", self.id), &e)
+        })
+    }
+
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let signed = match self.algorithm {
             KeyAlgorithm::EcdsaP256 => {

@@ -350,6 +350,26 @@ impl Signer for SoftSigner {
         let pkey = self.store.unwrap_key(&self.key)?;
         sign_with_pkey(&pkey, self.key.algorithm, message)
     }
+
+    fn sign_rsa_pss(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        if !matches!(
+            self.key.algorithm,
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072
+        ) {
+            return Err(KeyError::UnsupportedAlgorithm {
+                algorithm: self.key.algorithm,
+                backend: "RSASSA-PSS",
+            });
+        }
+        let pkey = self.store.unwrap_key(&self.key)?;
+        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &pkey)?;
+        signer.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
+        signer.set_rsa_mgf1_md(MessageDigest::sha256())?;
+        signer.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::custom(
+            crate::keys::RSA_PSS_SALT_LEN as i32,
+        ))?;
+        Ok(signer.sign_oneshot_to_vec(message)?)
+    }
 }
 
 #[cfg(test)]
@@ -359,6 +379,23 @@ mod tests {
 
     fn store() -> SoftKeyStore {
         SoftKeyStore::new(Arc::new(MasterKey::from_bytes([7; 32])))
+    }
+
+    #[test]
+    fn rsa_pss_signs_and_verifies_and_other_keys_refuse_it() {
+        let store = store();
+        let key = store.generate(KeyAlgorithm::Rsa2048, "pss").unwrap();
+        let signer = store.signer(&key).unwrap();
+        let sig = signer.sign_rsa_pss(b"hello").unwrap();
+        assert!(crate::keys::verify_rsa_pss(&key.spki_der, b"hello", &sig).unwrap());
+        assert!(!crate::keys::verify_rsa_pss(&key.spki_der, b"hellO", &sig).unwrap());
+        // PKCS#1 v1.5 verification must not accept a PSS signature.
+        assert!(
+            !verify_signature(&key.spki_der, KeyAlgorithm::Rsa2048, b"hello", &sig)
+                .unwrap_or(false)
+        );
+        let ec = store.generate(KeyAlgorithm::EcdsaP256, "ec").unwrap();
+        assert!(store.signer(&ec).unwrap().sign_rsa_pss(b"x").is_err());
     }
 
     #[test]

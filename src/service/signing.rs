@@ -134,6 +134,7 @@ impl Appliance {
             certificate: &certificate.der,
             chain: &chain,
             display_name: &name,
+            rsa_pss: self.config.signing.rsa_pss,
         };
         let policy = pades::Policy {
             allowed_levels: self.config.signing.allowed_levels.clone(),
