@@ -382,6 +382,75 @@ fn five_sequential_signatures_keep_each_other_valid() {
     assert_eq!(report.matches("Signature is Valid.").count(), 5, "{report}");
 }
 
+/// One signature with several widgets (a seal by coordinates and a date beside every "Party B"),
+/// then a second signature: pyHanko accepts both, the first as covering its revision.
+#[test]
+fn several_widgets_in_one_signature_stay_valid_after_a_later_signature() {
+    let f = fixture();
+    let input = std::fs::read(f.corpus.join("reportlab_simple.pdf")).unwrap();
+    let options = json!({"entity_id": f.entities[0], "level": "B-T", "fields": [
+        {"kind": "seal", "image": PNG_1X1,
+         "placement": {"coordinates": {"page": 1, "x": 400, "y": 40}}},
+        {"kind": "date", "placement": {"keyword": {"text": "Party B", "occurrence": "all",
+            "relative": "right", "width": 60, "height": 12}}}]});
+    let first = sign(&input, &options);
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let second = sign(
+        &first.body,
+        &json!({"entity_id": f.entities[1], "level": "B-T"}),
+    );
+    assert_eq!(
+        second.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
+    let path = f._dir.path().join("widgets.pdf");
+    std::fs::write(&path, &second.body).unwrap();
+    qpdf_check(&path);
+    // Every occurrence got a widget: the field's /Kids.
+    let json = text(&run(Command::new("qpdf")
+        .args(["--json", "--json-key=acroform"])
+        .arg(&path)));
+    let acroform: Value = serde_json::from_str(&json).unwrap();
+    let fields = acroform["acroform"]["fields"].as_array().unwrap();
+    let widgets = fields
+        .iter()
+        .filter(|w| w["fullname"] == "Signature1")
+        .count();
+    let occurrences = text(&run(Command::new("pdftotext")
+        .arg(f.corpus.join("reportlab_simple.pdf"))
+        .arg("-")))
+    .matches("Party B")
+    .count();
+    assert_eq!(
+        widgets,
+        occurrences + 1,
+        "one seal plus one date per occurrence"
+    );
+    let results = validate("B-T", std::slice::from_ref(&path));
+    let result = &results[path.to_str().unwrap()];
+    assert_valid(result, "Signature1", "B-T", false);
+    assert_valid(result, "Signature2", "B-T", true);
+    // pdfsig lists each widget; every one must show a valid signature, none unsigned.
+    let report = pdfsig(&path);
+    assert!(!report.contains("not signed"), "{report}");
+    assert_eq!(
+        report.matches("Signature is Valid.").count(),
+        report.matches("Signature Field Name").count(),
+        "{report}"
+    );
+    assert!(
+        report.contains("Signature Field Name: Signature2"),
+        "{report}"
+    );
+}
+
 /// A Chinese organisation name in a `signature` field renders and extracts as written.
 #[test]
 fn cjk_name_renders_and_extracts() {

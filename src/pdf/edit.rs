@@ -309,7 +309,12 @@ impl<'d, 'a> Editor<'d, 'a> {
                 let mut kids = Vec::new();
                 for w in many {
                     let wr = self.allocate();
-                    let d = widget_dict(w).with(b"Parent", Object::Reference(field));
+                    // /V is inherited from the parent (§12.7.3.1), but poppler (22.12) reads it
+                    // only from the widget's own dictionary and reports widgets without it as
+                    // unsigned fields; repeating it is harmless to readers that inherit.
+                    let d = widget_dict(w)
+                        .with(b"Parent", Object::Reference(field))
+                        .with(b"V", Object::Reference(value));
                     self.set(wr, Object::Dictionary(d));
                     self.add_annotation(w.page, wr)?;
                     kids.push(Object::Reference(wr));
