@@ -278,6 +278,77 @@ mod tests {
         assert_eq!(doc2.page_count().unwrap(), 1);
     }
 
+    /// A hybrid-reference file (§7.5.8.4): the classic table lists objects 1-3, the trailer's
+    /// /XRefStm stream lists an object stream (4) and an object inside it (5).
+    #[test]
+    fn hybrid_reference_file_reads_objects_only_the_stream_lists() {
+        let objstm_body = b"5 0 << /Hidden true >>";
+        let first = 4; // "5 0 " precedes the object
+        let mut pdf = b"%PDF-1.5\n".to_vec();
+        let mut off = Vec::new();
+        for (i, body) in [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        ]
+        .iter()
+        .enumerate()
+        {
+            off.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let objstm_at = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "4 0 obj\n<< /Type /ObjStm /N 1 /First {first} /Length {} >>\nstream\n",
+                objstm_body.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend_from_slice(objstm_body);
+        pdf.extend_from_slice(b"\nendstream\nendobj\n");
+        let xrefstm_at = pdf.len();
+        // Rows (W [1 4 2]) for objects 4 (in file) and 5 (in stream 4, index 0).
+        let mut rows = vec![1u8];
+        rows.extend_from_slice(&(objstm_at as u32).to_be_bytes());
+        rows.extend_from_slice(&[0, 0, 2, 0, 0, 0, 4, 0, 0]);
+        pdf.extend_from_slice(
+            format!(
+                "6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Index [4 2] /Length {} >>\nstream\n",
+                rows.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend_from_slice(&rows);
+        pdf.extend_from_slice(b"\nendstream\nendobj\n");
+        let xref = pdf.len();
+        pdf.extend_from_slice(b"xref\n0 4\n0000000000 65535 f\r\n");
+        for o in off {
+            pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size 7 /Root 1 0 R /XRefStm {xrefstm_at} >>\nstartxref\n{xref}\n%%EOF\n")
+                .as_bytes(),
+        );
+        let doc = Document::open(&pdf, Limits::default()).unwrap();
+        let hidden = doc.get(ObjRef::new(5, 0)).unwrap();
+        assert_eq!(
+            hidden.as_dict().unwrap().get(b"Hidden"),
+            Some(&Object::Bool(true))
+        );
+        assert_eq!(doc.page_count().unwrap(), 1);
+        // An update to a hybrid file continues with a classic table and stays readable.
+        let mut update = IncrementalUpdate::new(&doc);
+        let r = update.allocate();
+        assert_eq!(r.num, 7);
+        update.set(r, &Object::Integer(42));
+        let mut full = pdf.clone();
+        full.extend_from_slice(&update.finish().bytes);
+        let doc2 = Document::open(&full, Limits::default()).unwrap();
+        assert_eq!(doc2.get(r).unwrap(), Object::Integer(42));
+        assert!(doc2.get(ObjRef::new(5, 0)).unwrap().as_dict().is_some());
+    }
+
     #[test]
     fn prev_cycle_is_refused() {
         let mut pdf = minimal_pdf();
