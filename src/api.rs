@@ -130,6 +130,8 @@ pub fn router(app: Arc<Appliance>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.request_timeout_seconds),
         ))
+        // Just outside the timeout: when its clock started, for work that must not outlive it.
+        .layer(middleware::from_fn(stamp_start))
         // Outside the timeout, so that its bare 408 becomes a problem document too.
         .layer(middleware::from_fn(problem::ensure_problem))
         .layer(CatchPanicLayer::custom(|_| {
@@ -151,6 +153,20 @@ where
             Err(Problem::internal())
         }
     }
+}
+
+/// When a request arrived (before its body was read), as a request extension.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestStart(pub std::time::Instant);
+
+async fn stamp_start(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request
+        .extensions_mut()
+        .insert(RequestStart(std::time::Instant::now()));
+    next.run(request).await
 }
 
 fn body_too_large_for(limit: usize) -> Problem {

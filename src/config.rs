@@ -473,10 +473,23 @@ impl Config {
                 "max_document_bytes and max_concurrent must be positive",
             ));
         }
-        if let Some(url) = &self.signing.tsa_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(invalid("signing.tsa_url", "must be an http(s) URL"));
+        if let Some(url) = &self.signing.tsa_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("signing.tsa_url", "must be an http(s) URL"));
+            }
+            // B-LT/B-LTA promise offline validation; for an external TSA that needs its chain's
+            // revocation data, which the appliance does not collect yet.
+            if self
+                .signing
+                .allowed_levels
+                .iter()
+                .any(|l| matches!(l, crate::pades::Level::BLT | crate::pades::Level::BLTA))
+            {
+                return Err(invalid(
+                    "signing.allowed_levels",
+                    "with signing.tsa_url set, allow only B-B and B-T: revocation data for an external TSA is not collected, so B-LT/B-LTA files would not validate offline",
+                ));
+            }
         }
         Ok(())
     }

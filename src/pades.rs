@@ -268,6 +268,10 @@ pub enum PadesError {
     KeywordNotFound { keyword: String, pages: String },
     #[error("field {0:?}: {1}")]
     Field(String, &'static str),
+    #[error(
+        "the document is certified: sign into an existing empty signature field (placement `field`) or invisibly; a new visible field would invalidate the certification"
+    )]
+    CertifiedDocumentField,
     #[error("invalid field request: {0}")]
     InvalidRequest(String),
     #[error("seal image: {0}")]
@@ -285,6 +289,9 @@ pub enum PadesError {
     #[error("self-check of the signed output failed: {0}")]
     SelfCheck(String),
 }
+
+/// Most widgets (visible placements) one signature may have.
+pub const MAX_WIDGETS: usize = 50;
 
 /// Slack added to the measured signature size: DER length fields can grow by a byte or two per
 /// level when the time-stamp is added, and ECDSA signatures vary by a few bytes.
@@ -367,7 +374,7 @@ fn sign_once(
         .iter()
         .filter(|f| f.dict.name(b"FT") == Some(b"Sig") && f.dict.get(b"V").is_some())
         .count();
-    check_docmdp(&editor)?;
+    let certified = check_docmdp(&editor)?;
     if options.certify.is_some() && signed_count > 0 {
         return Err(PadesError::CertificationNotFirst(signed_count));
     }
@@ -405,7 +412,15 @@ fn sign_once(
         );
     }
 
-    let field_name = place_fields(&mut editor, options, signing, font, sig_ref, &existing)?;
+    let field_name = place_fields(
+        &mut editor,
+        options,
+        signing,
+        font,
+        sig_ref,
+        &existing,
+        certified,
+    )?;
     if options.certify.is_some() {
         let (root, mut catalog) = editor.catalog().map_err(malformed)?;
         catalog.set(
@@ -549,20 +564,20 @@ fn sign_once(
     }))
 }
 
-/// Refuses documents certified with P=1 (§12.8.2.2: no changes at all).
-fn check_docmdp(editor: &Editor<'_, '_>) -> Result<(), PadesError> {
+/// Whether the document is certified (DocMDP); refuses P=1 (§12.8.2.2: no changes at all).
+fn check_docmdp(editor: &Editor<'_, '_>) -> Result<bool, PadesError> {
     let (_, catalog) = editor.catalog().map_err(PadesError::Malformed)?;
     let Some(perms) = catalog.get(b"Perms") else {
-        return Ok(());
+        return Ok(false);
     };
     let perms = editor.resolve(perms).map_err(PadesError::Malformed)?;
     let Some(sig) = perms.as_dict().and_then(|d| d.get(b"DocMDP")) else {
-        return Ok(());
+        return Ok(false);
     };
     let sig = editor.resolve(sig).map_err(PadesError::Malformed)?;
     let refs = match sig.as_dict().and_then(|d| d.get(b"Reference")) {
         Some(r) => editor.resolve(r).map_err(PadesError::Malformed)?,
-        None => return Ok(()),
+        None => return Ok(true),
     };
     for item in refs.as_array().unwrap_or_default() {
         let item = editor.resolve(item).map_err(PadesError::Malformed)?;
@@ -580,7 +595,7 @@ fn check_docmdp(editor: &Editor<'_, '_>) -> Result<(), PadesError> {
             return Err(PadesError::CertifiedNoChanges);
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 fn unique_name(existing: &[crate::pdf::edit::FoundField], stem: &str, taken: &[&str]) -> String {
@@ -598,6 +613,7 @@ fn place_fields(
     font: Option<&Font>,
     sig_ref: ObjRef,
     existing: &[crate::pdf::edit::FoundField],
+    certified: bool,
 ) -> Result<String, PadesError> {
     let malformed = PadesError::Malformed;
     let doc = editor.doc();
@@ -629,6 +645,14 @@ fn place_fields(
         }
         if field.dict.get(b"V").is_some() {
             return Err(PadesError::Field(name.clone(), "is already signed"));
+        }
+        if field.dict.get(b"Lock").is_some() {
+            // A /Lock asks the signature to lock fields (FieldMDP, §12.7.4.5); signing without
+            // honouring it would break what the document's author set up.
+            return Err(PadesError::Field(
+                name.clone(),
+                "has a /Lock (FieldMDP) dictionary, which this appliance does not apply yet",
+            ));
         }
         let mut field_dict = field.dict.clone();
         field_dict.set(b"V", Object::Reference(sig_ref));
@@ -662,7 +686,8 @@ fn place_fields(
                     Some(img) => appearance::Content::Image(img),
                     None => appearance::Content::Text(&text),
                 };
-                let ap = appearance::write(editor, &content, w, h, view.appearance_matrix(), font)?;
+                let written = appearance::prepare(editor, &content, font)?;
+                let ap = appearance::write(editor, &written, w, h, view.appearance_matrix());
                 wd.set(
                     b"AP",
                     Object::Dictionary(Dictionary::new().with(b"N", Object::Reference(ap))),
@@ -695,6 +720,12 @@ fn place_fields(
         if spec.placement == Placement::Invisible {
             continue;
         }
+        // A certified document allows signing into prepared fields, not new visible ones: a
+        // new widget annotation is a change validators (pyHanko, Acrobat) hold against the
+        // certification, which would break the certifier's signature.
+        if certified {
+            return Err(PadesError::CertifiedDocumentField);
+        }
         let image = match (spec.kind, &spec.image) {
             (_, Some(bytes)) if spec.kind != FieldKind::Date => {
                 Some(appearance::load_image(bytes)?)
@@ -707,9 +738,15 @@ fn place_fields(
             _ => None,
         };
         let (default_w, default_h) = spec.kind.default_size();
-        for Spot { page, x, y, w, h } in
-            resolve_placement(doc, &spec.placement, pages, default_w, default_h)?
-        {
+        let spots = resolve_placement(doc, &spec.placement, pages, default_w, default_h)?;
+        if widgets.len() + spots.len() > MAX_WIDGETS {
+            return Err(PadesError::InvalidRequest(format!(
+                "a signature has at most {MAX_WIDGETS} widgets"
+            )));
+        }
+        // The image or font is written once, whatever the number of widgets showing it.
+        let mut written = None;
+        for Spot { page, x, y, w, h } in spots {
             let view = View::of(&page);
             if !view.contains(x, y, w, h) {
                 let (pw, ph) = view.size();
@@ -723,12 +760,18 @@ fn place_fields(
                     ph,
                 });
             }
-            let text = field_text(spec, signing, options);
-            let content = match &image {
-                Some(img) => appearance::Content::Image(img),
-                None => appearance::Content::Text(&text),
+            if written.is_none() {
+                let text = field_text(spec, signing, options);
+                let content = match &image {
+                    Some(img) => appearance::Content::Image(img),
+                    None => appearance::Content::Text(&text),
+                };
+                written = Some(appearance::prepare(editor, &content, font)?);
+            }
+            let Some(content) = &written else {
+                unreachable!("prepared above")
             };
-            let ap = appearance::write(editor, &content, w, h, view.appearance_matrix(), font)?;
+            let ap = appearance::write(editor, content, w, h, view.appearance_matrix());
             widgets.push(Widget {
                 page: page.reference,
                 rect: view.rect_to_user(x, y, w, h),
@@ -824,21 +867,33 @@ fn resolve_placement(
                 return Err(PadesError::InvalidRequest("keyword text is empty".into()));
             }
             let (w, h) = (width.unwrap_or(default_w), height.unwrap_or(default_h));
-            let searched: Vec<usize> = match page {
-                Some(p) => vec![page_index(*p, pages)?],
-                None => (0..pages).collect(),
-            };
+            let only = page.map(|p| page_index(p, pages)).transpose()?;
             let limits = TextLimits::default();
             let mut hits = Vec::new();
-            for i in &searched {
-                let p = doc.page(*i).map_err(malformed)?;
-                let boxes = text::find_text(doc, &p, keyword, &limits).map_err(malformed)?;
-                for b in boxes {
+            let wanted = match occurrence {
+                Occurrence::First => 1,
+                Occurrence::Nth(n) => *n as usize,
+                Occurrence::All => MAX_WIDGETS + 1,
+            };
+            let mut search = |p: Page| -> Result<bool, PdfError> {
+                for b in text::find_text(doc, &p, keyword, &limits)? {
                     hits.push((p.clone(), b));
                 }
-                if matches!(occurrence, Occurrence::First) && !hits.is_empty() {
-                    break;
+                Ok(hits.len() < wanted)
+            };
+            match only {
+                // One page: descend to it directly.
+                Some(index) => {
+                    let p = doc.page(index).map_err(malformed)?;
+                    search(p).map_err(malformed)?;
                 }
+                // All pages: one walk of the page tree.
+                None => doc.walk_pages(&mut search).map_err(malformed)?,
+            }
+            if matches!(occurrence, Occurrence::All) && hits.len() > MAX_WIDGETS {
+                return Err(PadesError::InvalidRequest(format!(
+                    "keyword {keyword:?} occurs more than {MAX_WIDGETS} times; a signature has at most {MAX_WIDGETS} widgets"
+                )));
             }
             let chosen: Vec<(Page, [f64; 4])> = match occurrence {
                 Occurrence::First => hits.into_iter().take(1).collect(),

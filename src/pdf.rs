@@ -33,7 +33,8 @@ pub struct Limits {
     pub max_total_decoded: usize,
     /// Most revisions (`/Prev` links) followed.
     pub max_revisions: usize,
-    /// Highest object number accepted in a cross-reference section.
+    /// Highest object number accepted (`/Size`, cross-reference entries), and most
+    /// cross-reference entries over all sections together.
     pub max_objects: u32,
     /// Most pages walked in the page tree.
     pub max_pages: usize,
@@ -45,7 +46,7 @@ impl Default for Limits {
             max_stream_decoded: 64 << 20,
             max_total_decoded: 256 << 20,
             max_revisions: 1_000,
-            max_objects: 8_000_000,
+            max_objects: 4_000_000,
             max_pages: 100_000,
         }
     }

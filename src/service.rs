@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 pub use access::{ApiKeyRecord, ApiKeySecret, NewApiKey, Principal, Role};
 pub use entities::{EntityDetails, EntityPage, EntityRecord, EntityView, NewEntity};
 pub use revocation::{CertificateRecord, RevocationRecord};
-pub use signing::{MAX_IDEMPOTENCY_KEY, SignedDocument};
+pub use signing::{MAX_IDEMPOTENCY_KEY, SignRequest, SignedDocument};
 
 use crate::ca::{CaError, CertificateAuthority, Crl};
 use crate::clock::SharedClock;
@@ -63,6 +63,8 @@ pub enum ServiceError {
     IdempotencyKeyReused,
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyKeyInFlight,
+    #[error("the request's time ran out before its signature was recorded")]
+    DeadlineExceeded,
 }
 
 /// The running appliance: configuration, store, keys, CA and caches. Shared behind an `Arc`.

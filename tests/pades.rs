@@ -678,6 +678,26 @@ fn clear_errors() {
         "page_out_of_range",
     );
     expect(&good, opts(json!({"level": "B-Z"})), 422, "unknown_level");
+    // A certified document takes signatures in prepared fields or invisibly, not new widgets.
+    let certified = sign(&good, &opts(json!({"certify": "P2"})));
+    assert_eq!(certified.status, 200);
+    expect(
+        &certified.body,
+        opts(
+            json!({"fields": [{"kind": "date", "placement": {"coordinates": {"page": 1, "x": 10, "y": 10}}}]}),
+        ),
+        422,
+        "visible_field_in_certified_document",
+    );
+    // At most 50 widgets per signature.
+    expect(
+        &handmade_pdf("Initials", 60),
+        opts(
+            json!({"fields": [{"kind": "date", "placement": {"keyword": {"text": "Initials", "occurrence": "all"}}}]}),
+        ),
+        422,
+        "invalid_options",
+    );
     // An entity of another workspace.
     let other = f.server.workspace_key("other");
     let s = sign_with(&other, &good, &opts(json!({})), None);
@@ -688,6 +708,81 @@ fn clear_errors() {
     // Oversize: the test server accepts 30 MiB documents.
     let big = vec![b'%'; 31 << 20];
     expect(&big, opts(json!({})), 413, "document_too_large");
+}
+
+/// A one-page PDF written here (input data, not our writer): a Skia-like MediaBox with six
+/// decimals, a `/Thumb null` entry, an /OpenAction with decimals, and `word` drawn `n` times.
+fn handmade_pdf(word: &str, n: usize) -> Vec<u8> {
+    let mut content = String::from("BT /F1 9 Tf 20 820 Td 11 TL ");
+    for i in 0..n {
+        content.push_str(&format!("({word} {i}) Tj T* "));
+    }
+    content.push_str("ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /XYZ 0 841.889764 0] >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.275591 841.889764] /Thumb null /Contents 4 0 R /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+    ];
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// Regression (review): rewritten pages and catalogs rounded reals to 4 decimals and dropped
+/// null entries, which pyHanko reports as modifications of earlier revisions.
+#[test]
+fn rewritten_objects_keep_precise_values_for_validators() {
+    let f = fixture();
+    let input = handmade_pdf("Clause", 3);
+    let dir = f._dir.path();
+    std::fs::write(dir.join("handmade.pdf"), &input).unwrap();
+    qpdf_check(&dir.join("handmade.pdf"));
+    let first = sign(
+        &input,
+        &json!({"entity_id": f.entities[0], "level": "B-LT", "fields": [
+            {"kind": "signature", "placement": {"keyword": {"text": "Clause 1", "relative": "right"}}}]}),
+    );
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let second = sign(
+        &first.body,
+        &json!({"entity_id": f.entities[1], "level": "B-LT"}),
+    );
+    assert_eq!(
+        second.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
+    let path = dir.join("precise.pdf");
+    std::fs::write(&path, &second.body).unwrap();
+    let results = validate("B-LT", std::slice::from_ref(&path));
+    let result = &results[path.to_str().unwrap()];
+    assert_valid(result, "Signature1", "B-LT", false);
+    assert_valid(result, "Signature2", "B-LT", false);
 }
 
 /// A 1×1 red PNG.

@@ -79,13 +79,21 @@ pub async fn authenticate(
         Err(_) => return Problem::internal().into_response(),
     };
 
-    let limit = request
-        .extensions()
-        .get::<BodyLimit>()
-        .map_or(app.config().api.max_body_bytes, |l| l.0);
+    let upload_limit = request.extensions().get::<BodyLimit>().map(|l| l.0);
+    let limit = upload_limit.unwrap_or(app.config().api.max_body_bytes);
     let (mut parts, body) = request.into_parts();
     let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
+        Err(_) if upload_limit.is_some() => {
+            return Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "document_too_large",
+                format!(
+                    "the upload exceeds {limit} bytes (signing.max_document_bytes plus room for options)"
+                ),
+            )
+            .into_response();
+        }
         Err(_) => return super::body_too_large_for(limit).into_response(),
     };
     let string_to_sign = request_signing::string_to_sign(

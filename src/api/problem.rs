@@ -173,6 +173,11 @@ impl From<ServiceError> for Problem {
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used for a different request (entity, options or document); use a new key",
             ),
+            ServiceError::DeadlineExceeded => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "signing_timeout",
+                "signing took longer than api.request_timeout_seconds; nothing was recorded — retry, or raise the timeout for large documents",
+            ),
             ServiceError::IdempotencyKeyInFlight => Problem::new(
                 StatusCode::CONFLICT,
                 "idempotency_key_in_flight",
@@ -215,6 +220,9 @@ impl From<PadesError> for Problem {
             e @ PadesError::RectOutsidePage { .. } => unprocessable("rect_outside_page", e.to_string()),
             e @ PadesError::KeywordNotFound { .. } => unprocessable("keyword_not_found", e.to_string()),
             e @ PadesError::Field(..) => unprocessable("invalid_signature_field", e.to_string()),
+            e @ PadesError::CertifiedDocumentField => {
+                unprocessable("visible_field_in_certified_document", e.to_string())
+            }
             e @ PadesError::InvalidRequest(_) => unprocessable("invalid_options", e.to_string()),
             e @ PadesError::Image(_) => unprocessable("invalid_image", e.to_string()),
             e @ PadesError::Text { .. } => unprocessable("unsupported_text", e.to_string()),

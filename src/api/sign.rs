@@ -256,9 +256,12 @@ fn check_numbers(i: usize, values: &[Option<f64>]) -> Result<(), Problem> {
 pub async fn sign(
     State(app): State<Arc<Appliance>>,
     Extension(principal): Extension<Principal>,
+    start: Option<Extension<super::RequestStart>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
+    // The timeout layer's clock started when the request arrived (upload included).
+    let started = start.map_or_else(std::time::Instant::now, |Extension(s)| s.0);
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -330,15 +333,21 @@ pub async fn sign(
         })?;
     let options_digest = Sha256::digest(&options_raw).to_vec();
     let doc = document.clone();
+    // A little before the HTTP timeout answers 408: past this, nothing is logged.
+    let timeout = std::time::Duration::from_secs(app.config().api.request_timeout_seconds);
+    let deadline = started + timeout.saturating_sub(std::time::Duration::from_millis(500));
 
     let signed = blocking(app.clone(), move |app| {
         app.sign_document(
             &principal,
-            &entity,
-            options,
-            &options_digest,
-            &doc,
-            idempotency_key.as_deref(),
+            crate::service::SignRequest {
+                entity: &entity,
+                options,
+                options_digest: &options_digest,
+                pdf: &doc,
+                idempotency_key: idempotency_key.as_deref(),
+                deadline: Some(deadline),
+            },
         )
     })
     .await?;

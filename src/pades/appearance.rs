@@ -8,15 +8,57 @@ use crate::pdf::encoding;
 use crate::pdf::filter::deflate;
 use crate::pdf::font::{Font, Outlines};
 use crate::pdf::image::{self, ColorSpace, ImageFilter, ImageLimits, ImageXObject};
-use crate::pdf::object::format_real;
+use crate::pdf::object::{format_real, round4};
 use crate::pdf::{Dictionary, ObjRef, Object};
 
 use super::PadesError;
+
+/// A computed coordinate for a content stream, to 1/10000 pt.
+fn fmt4(v: f64) -> String {
+    format_real(round4(v))
+}
 
 /// What to draw in a widget of `width` × `height` points (view orientation).
 pub enum Content<'c> {
     Image(&'c ImageXObject),
     Text(&'c str),
+}
+
+/// A content's resources, written once per request however many widgets show it.
+pub enum Written {
+    Image {
+        reference: ObjRef,
+        width: u32,
+        height: u32,
+    },
+    Text {
+        font: ObjRef,
+        shown: Vec<u8>,
+        advance: f64,
+    },
+}
+
+/// Writes the image or font a content needs.
+pub fn prepare(
+    editor: &mut Editor<'_, '_>,
+    content: &Content<'_>,
+    font: Option<&Font>,
+) -> Result<Written, PadesError> {
+    Ok(match content {
+        Content::Image(img) => Written::Image {
+            reference: write_image(editor, img),
+            width: img.width,
+            height: img.height,
+        },
+        Content::Text(text) => {
+            let (font, shown, advance) = write_text_font(editor, text, font)?;
+            Written::Text {
+                font,
+                shown,
+                advance,
+            }
+        }
+    })
 }
 
 /// Decodes an uploaded image once (it may be drawn in several widgets). Seals need far fewer
@@ -30,39 +72,45 @@ pub fn load_image(bytes: &[u8]) -> Result<ImageXObject, PadesError> {
     image::load(bytes, &limits).map_err(PadesError::Image)
 }
 
-/// Writes the appearance form XObject (and what it uses) and returns its reference.
+/// Writes the appearance form XObject for one widget and returns its reference.
 pub fn write(
     editor: &mut Editor<'_, '_>,
-    content: &Content<'_>,
+    content: &Written,
     width: f64,
     height: f64,
     matrix: [f64; 6],
-    font: Option<&Font>,
-) -> Result<ObjRef, PadesError> {
+) -> ObjRef {
     let mut resources = Dictionary::new();
     let ops = match content {
-        Content::Image(img) => {
-            let im = write_image(editor, img);
+        Written::Image {
+            reference,
+            width: img_w,
+            height: img_h,
+        } => {
             resources.set(
                 b"XObject",
-                Object::Dictionary(Dictionary::new().with(b"Im0", Object::Reference(im))),
+                Object::Dictionary(Dictionary::new().with(b"Im0", Object::Reference(*reference))),
             );
             // Fit inside the box, keep the aspect ratio, centre.
-            let scale = (width / f64::from(img.width)).min(height / f64::from(img.height));
-            let (w, h) = (f64::from(img.width) * scale, f64::from(img.height) * scale);
+            let scale = (width / f64::from(*img_w)).min(height / f64::from(*img_h));
+            let (w, h) = (f64::from(*img_w) * scale, f64::from(*img_h) * scale);
             format!(
                 "q {} 0 0 {} {} {} cm /Im0 Do Q",
-                format_real(w),
-                format_real(h),
-                format_real((width - w) / 2.0),
-                format_real((height - h) / 2.0)
+                fmt4(w),
+                fmt4(h),
+                fmt4((width - w) / 2.0),
+                fmt4((height - h) / 2.0)
             )
         }
-        Content::Text(text) => {
-            let (font_ref, shown, advance) = write_text_font(editor, text, font)?;
+        Written::Text {
+            font,
+            shown,
+            advance,
+        } => {
+            let advance = *advance;
             resources.set(
                 b"Font",
-                Object::Dictionary(Dictionary::new().with(b"F0", Object::Reference(font_ref))),
+                Object::Dictionary(Dictionary::new().with(b"F0", Object::Reference(*font))),
             );
             // One line, as large as fits: 60 % of the height, or the width with a margin.
             let size = (height * 0.6).min((width * 0.94) * 1000.0 / advance.max(1.0));
@@ -71,9 +119,9 @@ pub fn write(
             let y = (height - size * 0.7) / 2.0;
             format!(
                 "q BT 0 g /F0 {} Tf {} {} Td <{}> Tj ET Q",
-                format_real(size),
-                format_real(x),
-                format_real(y),
+                fmt4(size),
+                fmt4(x),
+                fmt4(y),
                 hex::encode_upper(shown)
             )
         }
@@ -89,7 +137,7 @@ pub fn write(
         .with(b"Resources", Object::Dictionary(resources));
     let r = editor.allocate();
     editor.set_stream(r, dict, ops.as_bytes());
-    Ok(r)
+    r
 }
 
 fn write_image(editor: &mut Editor<'_, '_>, img: &ImageXObject) -> ObjRef {

@@ -96,6 +96,8 @@ impl<'a> Document<'a> {
             .max()
             .and_then(|s| u32::try_from(s).ok())
             .unwrap_or(0);
+        // Both are bounded by `Limits::max_objects` when the cross-references are read, so the
+        // numbers an update allocates cannot overflow.
         let max_num = self.xref.entries.keys().max().map_or(0, |n| n + 1);
         size.max(max_num).max(1)
     }
@@ -371,19 +373,71 @@ impl<'a> Document<'a> {
         }
     }
 
-    /// The 0-based index of the page object `r`, by walking the tree (for widgets' `/P`).
+    /// The 0-based index of the page object `r` (for widgets' `/P`), in one walk of the tree.
     pub fn page_index_of(&self, r: ObjRef) -> Result<Option<usize>, PdfError> {
-        let count = self.page_count()?;
-        for i in 0..count {
-            if self.page(i)?.reference == r {
-                return Ok(Some(i));
+        let mut found = None;
+        self.walk_pages(&mut |page| {
+            if page.reference == r {
+                found = Some(page.index);
+                return Ok(false);
+            }
+            Ok(true)
+        })?;
+        Ok(found)
+    }
+
+    /// Visits the pages in order, reading each page tree node once (depth-first, inherited
+    /// attributes carried down), until `visit` returns `false`. Bounded by `max_pages` leaves,
+    /// and refuses a tree that revisits a node.
+    pub fn walk_pages(
+        &self,
+        visit: &mut dyn FnMut(Page) -> Result<bool, PdfError>,
+    ) -> Result<(), PdfError> {
+        let (_, catalog) = self.catalog()?;
+        let root = catalog.reference(b"Pages").ok_or(PdfError::new(
+            0,
+            ErrorKind::Structure("catalog has no /Pages reference".into()),
+        ))?;
+        // Stack of (node, inherited attributes of its parent); kids pushed in reverse.
+        let mut stack = vec![(root, Inherited::default(), 0usize)];
+        let mut seen = std::collections::HashSet::new();
+        let mut index = 0usize;
+        while let Some((node_ref, parent, depth)) = stack.pop() {
+            if depth > 64 || !seen.insert(node_ref) {
+                return Err(PdfError::new(0, ErrorKind::ReferenceLoop(node_ref)));
+            }
+            let Object::Dictionary(node) = self.get(node_ref)? else {
+                continue;
+            };
+            let mut inherited = parent;
+            inherited.absorb(self, &node)?;
+            if node.is_type(b"Page") || node.get(b"Kids").is_none() {
+                if index >= self.limits.max_pages {
+                    return Err(PdfError::new(
+                        0,
+                        ErrorKind::Structure(format!("more than {} pages", self.limits.max_pages)),
+                    ));
+                }
+                let page = inherited.page(index, node_ref, node)?;
+                index += 1;
+                if !visit(page)? {
+                    return Ok(());
+                }
+                continue;
+            }
+            let kids = self
+                .resolve_key(&node, b"Kids")?
+                .and_then(|k| k.as_array().map(<[Object]>::to_vec))
+                .unwrap_or_default();
+            for kid in kids.iter().rev().filter_map(Object::as_reference) {
+                stack.push((kid, inherited.clone(), depth + 1));
             }
         }
-        Ok(None)
+        Ok(())
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Inherited {
     media_box: Option<[f64; 4]>,
     crop_box: Option<[f64; 4]>,

@@ -29,6 +29,13 @@ pub struct FoundField {
     pub widgets: Vec<(ObjRef, Dictionary)>,
 }
 
+/// Inheritable field attributes on the way down the field tree.
+#[derive(Default, Clone)]
+struct Inheritable {
+    ft: Option<Object>,
+    v: Option<Object>,
+}
+
 /// One visible (or invisible, with a zero rectangle) widget to attach to a new field.
 pub struct Widget {
     pub page: ObjRef,
@@ -142,7 +149,7 @@ impl<'d, 'a> Editor<'d, 'a> {
             .iter()
             .filter_map(Object::as_reference)
         {
-            self.walk_field(r, "", 0, &mut seen, &mut out)?;
+            self.walk_field(r, "", &Inheritable::default(), 0, &mut seen, &mut out)?;
         }
         Ok(out)
     }
@@ -151,15 +158,26 @@ impl<'d, 'a> Editor<'d, 'a> {
         &self,
         r: ObjRef,
         parent_name: &str,
+        parent: &Inheritable,
         depth: usize,
         seen: &mut HashSet<ObjRef>,
         out: &mut Vec<FoundField>,
     ) -> Result<(), PdfError> {
-        if depth > MAX_FIELD_DEPTH || seen.len() >= MAX_FIELD_NODES || !seen.insert(r) {
-            return Err(structure("form field tree too deep, too large or cyclic"));
+        if depth > MAX_FIELD_DEPTH || seen.len() >= MAX_FIELD_NODES {
+            return Err(structure("form field tree too deep or too large"));
         }
-        let Object::Dictionary(dict) = self.get(r)? else {
+        // A node listed twice (qpdf and pyHanko accept duplicate /Fields entries) is visited
+        // once; a real cycle ends here too.
+        if !seen.insert(r) {
             return Ok(());
+        }
+        let Object::Dictionary(mut dict) = self.get(r)? else {
+            return Ok(());
+        };
+        // §12.7.3.1: /FT and /V are inheritable; terminal fields see their ancestors' values.
+        let inherited = Inheritable {
+            ft: dict.get(b"FT").cloned().or_else(|| parent.ft.clone()),
+            v: dict.get(b"V").cloned().or_else(|| parent.v.clone()),
         };
         let partial = dict
             .get(b"T")
@@ -197,6 +215,13 @@ impl<'d, 'a> Editor<'d, 'a> {
             if dict.name(b"Subtype") == Some(b"Widget") {
                 widgets.insert(0, (r, dict.clone()));
             }
+            // Report the effective values (the object itself is rewritten from `dict` only
+            // when it is signed, and then /FT and /V are set explicitly anyway).
+            for (key, value) in [(&b"FT"[..], &inherited.ft), (b"V", &inherited.v)] {
+                if let (None, Some(v)) = (dict.get(key), value) {
+                    dict.set(key, v.clone());
+                }
+            }
             out.push(FoundField {
                 reference: r,
                 dict,
@@ -205,7 +230,7 @@ impl<'d, 'a> Editor<'d, 'a> {
             });
         } else {
             for kid in child_fields {
-                self.walk_field(kid, &full_name, depth + 1, seen, out)?;
+                self.walk_field(kid, &full_name, &inherited, depth + 1, seen, out)?;
             }
         }
         Ok(())
@@ -280,9 +305,9 @@ impl<'d, 'a> Editor<'d, 'a> {
             .with(b"T", Object::text(name))
             .with(b"V", Object::Reference(value));
         let widget_dict = |w: &Widget| {
-            let visible = w.rect[2] > w.rect[0] && w.rect[3] > w.rect[1];
-            // Print + Locked; invisible ones also Hidden-free zero rectangles (§12.7.4.5 note).
-            let flags = if visible { 4 | 128 } else { 2 | 128 };
+            // Print + Locked, visible or not: invisible signatures are zero rectangles
+            // (§12.7.4.5), never Hidden, which PDF/A forbids.
+            let flags = 4 | 128;
             let mut d = Dictionary::new()
                 .with(b"Type", Object::name("Annot"))
                 .with(b"Subtype", Object::name("Widget"))

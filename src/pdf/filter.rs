@@ -35,7 +35,7 @@ pub fn decode(
             b"FlateDecode" | b"Fl" => {
                 let inflated = inflate(&current, max, offset)?;
                 match parm {
-                    Some(p) => predict(inflated, p, offset)?,
+                    Some(p) => predict(inflated, p, max, offset)?,
                     None => inflated,
                 }
             }
@@ -81,7 +81,12 @@ pub fn deflate(data: &[u8]) -> Vec<u8> {
 }
 
 /// §7.4.4.4 predictors: 2 (TIFF) and 10–15 (PNG, per-row filter byte).
-fn predict(data: Vec<u8>, parms: &Dictionary, offset: usize) -> Result<Vec<u8>, PdfError> {
+fn predict(
+    data: Vec<u8>,
+    parms: &Dictionary,
+    max: usize,
+    offset: usize,
+) -> Result<Vec<u8>, PdfError> {
     let predictor = parms.integer(b"Predictor").unwrap_or(1);
     if predictor <= 1 {
         return Ok(data);
@@ -99,6 +104,11 @@ fn predict(data: Vec<u8>, parms: &Dictionary, offset: usize) -> Result<Vec<u8>, 
     let bits_per_pixel = (colors * bpc) as usize;
     let bpp = bits_per_pixel.div_ceil(8).max(1);
     let row_len = (columns as usize * bits_per_pixel).div_ceil(8);
+    // The output is never longer than the input rows, but a row buffer sized from the
+    // parameters alone could be: refuse rows beyond the decode limit.
+    if row_len > max {
+        return Err(PdfError::new(offset, ErrorKind::DecodedTooLarge(max)));
+    }
     if predictor == 2 {
         if bpc != 8 {
             return Err(PdfError::new(
@@ -254,7 +264,7 @@ mod tests {
             .with(b"Predictor", Object::Integer(12))
             .with(b"Columns", Object::Integer(3));
         assert_eq!(
-            predict(raw.to_vec(), &parms, 0).unwrap(),
+            predict(raw.to_vec(), &parms, 100, 0).unwrap(),
             vec![1, 2, 3, 2, 3, 4]
         );
     }

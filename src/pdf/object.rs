@@ -70,8 +70,14 @@ impl Dictionary {
         Self(Vec::new())
     }
 
+    /// The value of `key`; a `null` value is the same as an absent entry (§7.3.7), but it is kept
+    /// so that a rewritten dictionary says exactly what the original said.
     pub fn get(&self, key: &[u8]) -> Option<&Object> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .filter(|v| **v != Object::Null)
     }
 
     /// Sets `key`, replacing an existing value in place (keeps the order).
@@ -155,8 +161,9 @@ impl Object {
         Object::Real(value)
     }
 
+    /// A rectangle we compute (rounded to 1/10000 pt).
     pub fn rect(r: [f64; 4]) -> Self {
-        Object::Array(r.iter().map(|v| Object::Real(*v)).collect())
+        Object::Array(r.iter().map(|v| Object::Real(round4(*v))).collect())
     }
 
     pub fn as_dict(&self) -> Option<&Dictionary> {
@@ -292,20 +299,21 @@ pub fn write_dictionary(out: &mut Vec<u8>, d: &Dictionary) {
     out.extend_from_slice(b">>");
 }
 
+/// A real in the shortest decimal form that reads back as the same `f64` (Rust's `Display`
+/// never uses an exponent, which PDF does not allow). Values read from a file are thereby written
+/// back as they were (`595.275591` stays `595.275591`): validators compare rewritten objects with
+/// the originals, and a rounded MediaBox is a modification.
 pub fn format_real(r: f64) -> String {
     if !r.is_finite() {
         return "0".to_string();
     }
-    let mut s = format!("{:.4}", r);
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
+    let s = format!("{r}");
     if s == "-0" { "0".to_string() } else { s }
+}
+
+/// A real rounded to 1/10000 (for values we compute, e.g. appearance geometry).
+pub fn round4(r: f64) -> f64 {
+    (r * 10_000.0).round() / 10_000.0
 }
 
 fn write_name(out: &mut Vec<u8>, name: &[u8]) {
@@ -373,13 +381,17 @@ mod tests {
             .with(b"Type", Object::name("Sig"))
             .with(b"A B", Object::literal(b"x(y)\\\n".to_vec()))
             .with(b"R", Object::Reference(ObjRef::new(3, 0)))
-            .with(b"N", Object::rect([0.0, -0.5, 1.23456, 100.0]));
+            .with(b"N", Object::rect([0.0, -0.5, 1.2346, 100.0]));
         assert_eq!(
             ser(&Object::Dictionary(d)),
             "<</Type /Sig/A#20B (x\\(y\\)\\\\\\n)/R 3 0 R/N [0 -0.5 1.2346 100]>>"
         );
         assert_eq!(ser(&Object::hex(vec![0xab, 0x01])), "<AB01>");
-        assert_eq!(format_real(-0.00001), "0");
+        assert_eq!(format_real(-0.0), "0");
+        // Read values survive a rewrite exactly (regression: 4-decimal rounding changed MediaBoxes).
+        for text in ["595.275591", "841.889764", "0.000001", "-12.5", "3"] {
+            assert_eq!(format_real(text.parse().unwrap()), text);
+        }
     }
 
     #[test]

@@ -193,10 +193,9 @@ impl<'a> Parser<'a> {
                             self.pos += 1;
                             let key = self.name_body();
                             let value = self.object_at_depth(depth + 1)?;
-                            // §7.3.7: a null value is the same as an absent entry.
-                            if value != Object::Null {
-                                dict.set(&key, value);
-                            }
+                            // Kept even when null (§7.3.7: same as absent; `get` hides it), so
+                            // that a rewritten dictionary keeps every original key.
+                            dict.0.push((key, value));
                         }
                         None => return Err(self.error(ErrorKind::UnexpectedEnd)),
                         Some(_) => return Err(self.error(ErrorKind::Expected("a name key or >>"))),

@@ -1709,11 +1709,15 @@ impl<'n> Matcher<'n> {
                     a[3].max(b[3]),
                 ]
             });
-        // Text drawn twice at the same place (fake bold, shadows) is one occurrence.
+        // Text drawn twice at the same place (fake bold, shadows) is one occurrence. Such
+        // repeats follow each other, so only the last few hits are compared (comparing with all
+        // made a page of one repeated glyph quadratic).
         if let Some(bbox) = bbox
             && !self
                 .found
                 .iter()
+                .rev()
+                .take(8)
                 .any(|f| f.iter().zip(&bbox).all(|(a, b)| (a - b).abs() < 0.5))
         {
             self.found.push(bbox);

@@ -349,6 +349,74 @@ mod tests {
         assert!(doc2.get(ObjRef::new(5, 0)).unwrap().as_dict().is_some());
     }
 
+    /// Regression: a trailer /Size near u32::MAX made the next object number overflow.
+    #[test]
+    fn huge_size_is_refused() {
+        let pdf = String::from_utf8(minimal_pdf())
+            .unwrap()
+            .replace("/Size 4 ", "/Size 4294967295 ")
+            .into_bytes();
+        let err = Document::open(&pdf, Limits::default()).err().unwrap();
+        assert_eq!(err.kind, crate::pdf::ErrorKind::Invalid("trailer /Size"));
+    }
+
+    /// Regression: one cross-reference stream whose /Index promised 64M entries cost gigabytes.
+    #[test]
+    fn cross_reference_entries_are_bounded() {
+        let rows = vec![0u8; 4096];
+        let packed = crate::pdf::filter::deflate(&vec![0u8; 8 << 20]);
+        for (index, data, filter) in [
+            ("[0 4096 100 4000000]", rows.clone(), ""),
+            ("[0 8388608]", packed, "/Filter /FlateDecode "),
+        ] {
+            let mut pdf = b"%PDF-1.5\n".to_vec();
+            let at = pdf.len();
+            pdf.extend_from_slice(
+                format!(
+                    "1 0 obj\n<< /Type /XRef /Size 100 /W [1 0 0] /Index {index} {filter}/Length {} >>\nstream\n",
+                    data.len()
+                )
+                .as_bytes(),
+            );
+            pdf.extend_from_slice(&data);
+            pdf.extend_from_slice(
+                format!("\nendstream\nendobj\nstartxref\n{at}\n%%EOF\n").as_bytes(),
+            );
+            let limits = Limits {
+                max_objects: 1_000_000,
+                ..Limits::default()
+            };
+            assert!(Document::open(&pdf, limits).is_err(), "{index}");
+        }
+    }
+
+    /// Regression: reals and null entries of rewritten objects must be written back as read
+    /// (validators compare them with the originals).
+    #[test]
+    fn rewritten_objects_keep_their_values() {
+        let base = minimal_pdf();
+        let doc = Document::open(&base, Limits::default()).unwrap();
+        let mut update = IncrementalUpdate::new(&doc);
+        let page = crate::pdf::parser::Parser::new(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.275591 841.889764] /Thumb null >>",
+            0,
+        )
+        .object()
+        .unwrap();
+        update.set(ObjRef::new(3, 0), &page);
+        let mut full = base.clone();
+        full.extend_from_slice(&update.finish().bytes);
+        let text = String::from_utf8_lossy(&full);
+        assert!(
+            text.contains("/MediaBox [0 0 595.275591 841.889764]/Thumb null"),
+            "{text}"
+        );
+        let doc2 = Document::open(&full, Limits::default()).unwrap();
+        let reread = doc2.get(ObjRef::new(3, 0)).unwrap();
+        assert_eq!(reread, page);
+        assert!(reread.as_dict().unwrap().get(b"Thumb").is_none());
+    }
+
     #[test]
     fn prev_cycle_is_refused() {
         let mut pdf = minimal_pdf();

@@ -66,7 +66,11 @@ pub fn find_startxref(data: &[u8]) -> Result<usize, PdfError> {
 /// Reads the whole chain of sections from the final `startxref`.
 pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
     let startxref = find_startxref(data)?;
-    let mut sections = Vec::new();
+    let mut sections: Vec<Section> = Vec::new();
+    // Entries over all sections: each costs memory, and sections can repeat ranges.
+    let mut total_entries = 0usize;
+    // Decoded cross-reference stream bytes, against the file's decode budget.
+    let mut decoded = 0usize;
     let mut seen = HashSet::new();
     let mut next = Some(startxref);
     while let Some(offset) = next {
@@ -79,7 +83,7 @@ pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
                 ErrorKind::TooManyRevisions(limits.max_revisions),
             ));
         }
-        let mut section = read_section(data, offset, limits)?;
+        let mut section = read_section(data, offset, limits, &mut decoded)?;
         // Hybrid-reference files (§7.5.8.4): entries of the /XRefStm stream complete the table.
         if let Some(stm) = section.trailer.integer(b"XRefStm") {
             let stm = usize::try_from(stm)
@@ -87,9 +91,33 @@ pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
                 .filter(|o| *o < data.len())
                 .ok_or(PdfError::new(offset, ErrorKind::Invalid("/XRefStm offset")))?;
             if seen.insert(stm) {
-                let hidden = read_section(data, stm, limits)?;
-                section.entries.extend(hidden.entries);
+                let hidden = read_section(data, stm, limits, &mut decoded)?;
+                // The stream completes the table: it supplies objects the table lacks or marks
+                // free (the spec's example hides compressed objects from old readers that way).
+                let listed: HashMap<u32, XrefEntry> = section.entries.iter().copied().collect();
+                for (num, entry) in hidden.entries {
+                    if matches!(listed.get(&num), None | Some(XrefEntry::Free)) {
+                        section.entries.push((num, entry));
+                    }
+                }
+                // Later entries for a number win within a section.
+                section.entries.reverse();
+                let mut once = HashSet::new();
+                section.entries.retain(|(n, _)| once.insert(*n));
+                section.entries.reverse();
             }
+        }
+        total_entries = total_entries.saturating_add(section.entries.len());
+        if total_entries > limits.max_objects as usize {
+            return Err(PdfError::new(
+                offset,
+                ErrorKind::Invalid("cross-reference sections (more entries than the object limit)"),
+            ));
+        }
+        if let Some(size) = section.trailer.integer(b"Size")
+            && !(0..=i64::from(limits.max_objects)).contains(&size)
+        {
+            return Err(PdfError::new(offset, ErrorKind::Invalid("trailer /Size")));
         }
         next = match section.trailer.get(b"Prev") {
             None => None,
@@ -105,8 +133,13 @@ pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
     }
     let mut entries = HashMap::new();
     for section in &sections {
+        // Within a section, the last entry for a number counts; across sections, the newest.
+        let mut own: HashMap<u32, XrefEntry> = HashMap::new();
         for (num, entry) in &section.entries {
-            entries.entry(*num).or_insert(*entry);
+            own.insert(*num, *entry);
+        }
+        for (num, entry) in own {
+            entries.entry(num).or_insert(entry);
         }
     }
     Ok(Xref {
@@ -116,12 +149,17 @@ pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
     })
 }
 
-fn read_section(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, PdfError> {
+fn read_section(
+    data: &[u8],
+    offset: usize,
+    limits: &Limits,
+    decoded: &mut usize,
+) -> Result<Section, PdfError> {
     let mut p = Parser::new(data, offset);
     if p.eat_keyword(b"xref") {
         read_table(p, offset, limits)
     } else {
-        read_stream(data, offset, limits)
+        read_stream(data, offset, limits, decoded)
     }
 }
 
@@ -174,7 +212,12 @@ fn read_table(mut p: Parser<'_>, offset: usize, limits: &Limits) -> Result<Secti
     })
 }
 
-fn read_stream(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, PdfError> {
+fn read_stream(
+    data: &[u8],
+    offset: usize,
+    limits: &Limits,
+    decoded_so_far: &mut usize,
+) -> Result<Section, PdfError> {
     let mut p = Parser::new(data, offset);
     p.indirect_header()?;
     let stream = match read_stream_body(&mut p, None)? {
@@ -201,7 +244,11 @@ fn read_stream(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, P
     let raw = data
         .get(range.clone())
         .ok_or(PdfError::new(offset, ErrorKind::UnexpectedEnd))?;
-    let decoded = filter::decode(&stream.dict, raw, limits.max_stream_decoded, range.start)?;
+    let budget = limits
+        .max_stream_decoded
+        .min(limits.max_total_decoded.saturating_sub(*decoded_so_far));
+    let decoded = filter::decode(&stream.dict, raw, budget, range.start)?;
+    *decoded_so_far = decoded_so_far.saturating_add(decoded.len());
     let bad = |what| PdfError::new(offset, ErrorKind::Invalid(what));
     let widths: Vec<usize> = stream
         .dict
@@ -239,7 +286,9 @@ fn read_stream(data: &[u8], offset: usize, limits: &Limits) -> Result<Section, P
     let mut entries = Vec::new();
     for pair in index.chunks_exact(2) {
         let (start, count) = (pair[0], pair[1]);
-        if start.saturating_add(count) > u64::from(limits.max_objects) {
+        if start.saturating_add(count) > u64::from(limits.max_objects)
+            || entries.len() as u64 + count > u64::from(limits.max_objects)
+        {
             return Err(bad("/Index range"));
         }
         for i in 0..count {

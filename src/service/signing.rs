@@ -24,6 +24,19 @@ pub struct SignedDocument {
     pub replayed: Option<Vec<u8>>,
 }
 
+/// One signing request.
+pub struct SignRequest<'a> {
+    pub entity: &'a EntityId,
+    /// `time` is replaced by the clock's.
+    pub options: SignOptions,
+    /// Digest of the options as sent, for idempotency (same key ⇒ same request).
+    pub options_digest: &'a [u8],
+    pub pdf: &'a [u8],
+    pub idempotency_key: Option<&'a str>,
+    /// When the caller stops waiting: past it, nothing is logged.
+    pub deadline: Option<std::time::Instant>,
+}
+
 /// What an idempotency key remembers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct IdempotencyRecord {
@@ -45,12 +58,16 @@ impl Appliance {
     pub fn sign_document(
         &self,
         caller: &Principal,
-        entity: &EntityId,
-        mut options: SignOptions,
-        options_digest: &[u8],
-        pdf: &[u8],
-        idempotency_key: Option<&str>,
+        request: SignRequest<'_>,
     ) -> Result<SignedDocument, ServiceError> {
+        let SignRequest {
+            entity,
+            mut options,
+            options_digest,
+            pdf,
+            idempotency_key,
+            deadline,
+        } = request;
         let record = self.load_entity(entity)?;
         caller.authorize(&record.workspace)?;
         let request_sha256 = {
@@ -91,6 +108,12 @@ impl Appliance {
             let output = std::fs::read(self.blob_path(&done.output_sha256)).map_err(|e| {
                 ServiceError::Startup(format!("stored signed document is unreadable: {e}"))
             })?;
+            if hex::encode(Sha256::digest(&output)) != done.output_sha256 {
+                return Err(ServiceError::Startup(format!(
+                    "stored signed document {} is corrupt",
+                    done.output_sha256
+                )));
+            }
             let receipt = self
                 .log
                 .receipt(done.leaf_index)?
@@ -170,6 +193,11 @@ impl Appliance {
         event.document_sha256_after = Some(signed.sha256_after);
         event.signature_sha256 = Some(Sha256::digest(&signed.cms).into());
 
+        // The caller stops waiting at its deadline (the HTTP timeout); recording the signature
+        // after that would log a document the caller never received and will sign again.
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(ServiceError::DeadlineExceeded);
+        }
         let output_sha256 = output_sha256_hex(&signed);
         if idem_key.is_some() {
             // The output must be on disk before the record that points at it.
