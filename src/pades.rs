@@ -479,6 +479,7 @@ fn sign_once(
     let revision_end = pdf.len() + update.len();
     let mut updates = vec![update];
     let mut checks = vec![Check {
+        field: field_name.clone(),
         ranges,
         revision_end,
         kind: CheckKind::Cms {
@@ -542,6 +543,7 @@ fn sign_once(
         let revision_end = base_len + update.len();
         updates.push(update);
         checks.push(Check {
+            field: name,
             ranges,
             revision_end,
             kind: CheckKind::DocTimestamp,
@@ -551,6 +553,7 @@ fn sign_once(
     let mut parts: Vec<&[u8]> = vec![pdf];
     parts.extend(updates.iter().map(Vec::as_slice));
     self_check(&parts, &checks, input)?;
+    check_structure(doc, &parts, &checks)?;
     let mut after = input.state.clone();
     for p in &updates {
         after.update(p);
@@ -1150,6 +1153,8 @@ fn write_dss(editor: &mut Editor<'_, '_>, data: &ValidationData) -> Result<(), P
 }
 
 struct Check {
+    /// The signature field, found again in the output by name.
+    field: String,
     ranges: [usize; 4],
     /// End of the revision the signature was made for: its byte range must reach exactly there.
     revision_end: usize,
@@ -1212,6 +1217,68 @@ fn self_check(parts: &[&[u8]], checks: &[Check], input: &HashedInput) -> Result<
                     return fail("document time-stamp imprint does not match".into());
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Re-reads the output as a validator would: its cross-reference chain, the same catalog and
+/// page count, each signature field found by name through the AcroForm, and its signature
+/// dictionary's `/ByteRange` as written equal to what was signed. Costs one copy of the file (the
+/// reader needs contiguous bytes) and a parse of the few objects involved.
+fn check_structure(
+    input: &Document<'_>,
+    parts: &[&[u8]],
+    checks: &[Check],
+) -> Result<(), PadesError> {
+    let fail = |m: String| PadesError::SelfCheck(m);
+    let full = parts.concat();
+    let out = Document::open(&full, crate::pdf::Limits::default())
+        .map_err(|e| fail(format!("the output does not read back: {e}")))?;
+    let (root_in, _) = input.catalog().map_err(|e| fail(e.to_string()))?;
+    let (root_out, _) = out.catalog().map_err(|e| fail(e.to_string()))?;
+    if root_in != root_out {
+        return Err(fail("the output's /Root changed".into()));
+    }
+    let pages_in = input.page_count().map_err(|e| fail(e.to_string()))?;
+    let pages_out = out.page_count().map_err(|e| fail(e.to_string()))?;
+    if pages_in != pages_out {
+        return Err(fail(format!(
+            "page count changed from {pages_in} to {pages_out}"
+        )));
+    }
+    let fields = Editor::new(&out)
+        .fields()
+        .map_err(|e| fail(format!("form fields: {e}")))?;
+    for check in checks {
+        let field = fields
+            .iter()
+            .find(|f| f.full_name == check.field)
+            .ok_or_else(|| {
+                fail(format!(
+                    "field {} is not in the output's AcroForm",
+                    check.field
+                ))
+            })?;
+        let value = field
+            .dict
+            .reference(b"V")
+            .ok_or_else(|| fail(format!("field {} has no signature", check.field)))?;
+        let sig = out.get(value).map_err(|e| fail(e.to_string()))?;
+        let byte_range: Option<Vec<usize>> = sig
+            .as_dict()
+            .and_then(|d| d.get(b"ByteRange"))
+            .and_then(Object::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_i64().and_then(|v| usize::try_from(v).ok()))
+                    .collect()
+            });
+        if byte_range.as_deref() != Some(&check.ranges[..]) {
+            return Err(fail(format!(
+                "field {}: /ByteRange {byte_range:?} in the output, {:?} signed",
+                check.field, check.ranges
+            )));
         }
     }
     Ok(())
