@@ -181,7 +181,7 @@ fn pdf_seeds() -> Vec<Vec<u8>> {
         "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] >> >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Rotate 90 /Contents 4 0 R /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> /Annots [5 0 R] >>",
-        "<< /Length 58 >>\nstream\nBT /F1 12 Tf 10 10 Td (Signature of Party A) Tj [(x) -300 (y)] TJ ET\nendstream",
+        "<< /Length 69 >>\nstream\nBT /F1 12 Tf 10 10 Td (Signature of Party A) Tj [(x) -300 (y)] TJ ET\nendstream",
         "<< /FT /Sig /T (Sig1) /Type /Annot /Subtype /Widget /Rect [0 0 10 10] /P 3 0 R >>",
     ];
     let mut pdf = b"%PDF-1.7\n".to_vec();

@@ -31,7 +31,8 @@ impl<'a> Parser<'a> {
     pub fn new(data: &'a [u8], pos: usize) -> Self {
         Self {
             data,
-            pos,
+            // Offsets come from untrusted cross-references: past the end reads as end of data.
+            pos: pos.min(data.len()),
             base: 0,
             references: true,
         }
@@ -59,7 +60,7 @@ impl<'a> Parser<'a> {
     }
 
     pub fn set_pos(&mut self, pos: usize) {
-        self.pos = pos;
+        self.pos = pos.min(self.data.len());
     }
 
     pub fn data(&self) -> &'a [u8] {
@@ -110,7 +111,7 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
         }
-        &self.data[start..self.pos]
+        self.data.get(start..self.pos).unwrap_or_default()
     }
 
     /// Consumes `keyword` (after white space) if it is the next token.
