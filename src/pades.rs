@@ -1224,16 +1224,15 @@ fn self_check(parts: &[&[u8]], checks: &[Check], input: &HashedInput) -> Result<
 
 /// Re-reads the output as a validator would: its cross-reference chain, the same catalog and
 /// page count, each signature field found by name through the AcroForm, and its signature
-/// dictionary's `/ByteRange` as written equal to what was signed. Costs one copy of the file (the
-/// reader needs contiguous bytes) and a parse of the few objects involved.
+/// dictionary's `/ByteRange` as written equal to what was signed. Reads the parts in place (no
+/// copy of the file) and parses only the few objects involved.
 fn check_structure(
     input: &Document<'_>,
     parts: &[&[u8]],
     checks: &[Check],
 ) -> Result<(), PadesError> {
     let fail = |m: String| PadesError::SelfCheck(m);
-    let full = parts.concat();
-    let out = Document::open(&full, crate::pdf::Limits::default())
+    let out = Document::open_parts(parts, crate::pdf::Limits::default())
         .map_err(|e| fail(format!("the output does not read back: {e}")))?;
     let (root_in, _) = input.catalog().map_err(|e| fail(e.to_string()))?;
     let (root_out, _) = out.catalog().map_err(|e| fail(e.to_string()))?;

@@ -9,11 +9,12 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 
 use super::problem::Problem;
 use crate::request_signing::{self, Credentials};
@@ -21,6 +22,28 @@ use crate::service::Appliance;
 
 fn unauthorized(code: &'static str, detail: impl Into<String>) -> Response {
     Problem::new(StatusCode::UNAUTHORIZED, code, detail).into_response()
+}
+
+/// Reads a body of at most `limit` bytes into one buffer, allocated once from `Content-Length`
+/// (a 60 MB upload is held once, not once in chunks and again contiguous).
+async fn collect_body(
+    body: Body,
+    limit: usize,
+    content_length: Option<usize>,
+) -> Result<Bytes, ()> {
+    if content_length.is_some_and(|n| n > limit) {
+        return Err(());
+    }
+    let mut buf = Vec::with_capacity(content_length.unwrap_or(0));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ())?;
+        if buf.len().saturating_add(chunk.len()) > limit {
+            return Err(());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
 }
 
 /// A larger body limit for one route group (e.g. document uploads), set as a request extension
@@ -82,7 +105,12 @@ pub async fn authenticate(
     let upload_limit = request.extensions().get::<BodyLimit>().map(|l| l.0);
     let limit = upload_limit.unwrap_or(app.config().api.max_body_bytes);
     let (mut parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, limit).await {
+    let content_length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let bytes = match collect_body(body, limit, content_length).await {
         Ok(b) => b,
         Err(_) if upload_limit.is_some() => {
             return Problem::new(

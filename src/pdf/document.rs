@@ -19,9 +19,83 @@ struct ObjectStream {
     index: Vec<(u32, usize)>,
 }
 
+/// The bytes of a file, possibly in several consecutive parts (an input followed by the
+/// incremental updates written to it), read without concatenating them. No object or stream
+/// spans two parts: each update starts after the previous part's end.
+#[derive(Clone)]
+pub struct Source<'a> {
+    parts: Vec<&'a [u8]>,
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(parts: &[&'a [u8]]) -> Self {
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut len = 0usize;
+        for p in parts {
+            starts.push(len);
+            len += p.len();
+        }
+        Self {
+            parts: parts.to_vec(),
+            starts,
+            len,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The last part and where it starts.
+    pub fn last(&self) -> (&'a [u8], usize) {
+        match (self.parts.last(), self.starts.last()) {
+            (Some(p), Some(s)) => (p, *s),
+            _ => (&[], 0),
+        }
+    }
+
+    /// The part containing `offset` and where it starts.
+    fn locate(&self, offset: usize) -> Option<(&'a [u8], usize)> {
+        let i = self
+            .starts
+            .partition_point(|s| *s <= offset)
+            .checked_sub(1)?;
+        let part = self.parts.get(i)?;
+        let start = *self.starts.get(i)?;
+        (offset < start + part.len()).then_some((part, start))
+    }
+
+    /// A parser at file offset `offset` (at the end of data if it is past the end).
+    pub fn parser(&self, offset: usize) -> Parser<'a> {
+        match self.locate(offset) {
+            Some((part, start)) => Parser::new(part, offset - start).with_base(start),
+            None => Parser::new(&[], 0).with_base(self.len),
+        }
+    }
+
+    /// Bytes `range`, which must lie within one part.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Option<&'a [u8]> {
+        if range.start == range.end {
+            return Some(&[]);
+        }
+        let (part, start) = self.locate(range.start)?;
+        part.get(range.start - start..range.end.checked_sub(start)?)
+    }
+
+    pub fn last_byte(&self) -> Option<u8> {
+        self.parts.iter().rev().find_map(|p| p.last().copied())
+    }
+}
+
 /// A PDF file opened for reading. Not `Sync`: one request's worth of work on one thread.
 pub struct Document<'a> {
-    data: &'a [u8],
+    data: Source<'a>,
     limits: Limits,
     xref: Xref,
     object_streams: RefCell<HashMap<u32, Rc<ObjectStream>>>,
@@ -45,11 +119,18 @@ pub struct Page {
 
 impl<'a> Document<'a> {
     pub fn open(data: &'a [u8], limits: Limits) -> Result<Self, PdfError> {
-        let head = &data[..data.len().min(1024)];
+        Self::open_parts(&[data], limits)
+    }
+
+    /// Opens a file given as consecutive parts (e.g. an input and the updates written to it).
+    pub fn open_parts(parts: &[&'a [u8]], limits: Limits) -> Result<Self, PdfError> {
+        let data = Source::new(parts);
+        let first = parts.first().copied().unwrap_or_default();
+        let head = &first[..first.len().min(1024)];
         if !head.windows(5).any(|w| w == b"%PDF-") {
             return Err(PdfError::new(0, ErrorKind::NotPdf));
         }
-        let xref = xref::read(data, &limits)?;
+        let xref = xref::read(&data, &limits)?;
         Ok(Self {
             data,
             limits,
@@ -59,8 +140,14 @@ impl<'a> Document<'a> {
         })
     }
 
+    /// The file's first part: the whole file when opened with [`open`](Self::open).
     pub fn bytes(&self) -> &'a [u8] {
-        self.data
+        self.data.parts.first().copied().unwrap_or_default()
+    }
+
+    /// The file's bytes.
+    pub fn source(&self) -> &Source<'a> {
+        &self.data
     }
 
     /// The newest trailer (for a cross-reference stream, its dictionary).
@@ -117,7 +204,7 @@ impl<'a> Document<'a> {
                 if *generation != r.generation {
                     return Ok(Object::Null);
                 }
-                let mut p = Parser::new(self.data, *offset);
+                let mut p = self.data.parser(*offset);
                 let found = p.indirect_header()?;
                 if found.num != r.num {
                     return Err(PdfError::new(*offset, ErrorKind::WrongObject(found, r)));
@@ -227,7 +314,7 @@ impl<'a> Document<'a> {
         match &stream.data {
             StreamData::InFile(range) => self
                 .data
-                .get(range.clone())
+                .slice(range.clone())
                 .ok_or(PdfError::new(range.start, ErrorKind::UnexpectedEnd)),
             StreamData::Owned(bytes) => Ok(bytes),
         }

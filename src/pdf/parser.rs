@@ -55,6 +55,11 @@ impl<'a> Parser<'a> {
         self
     }
 
+    /// What [`with_base`](Self::with_base) set: add it to positions to get file offsets.
+    pub fn base(&self) -> usize {
+        self.base
+    }
+
     pub fn pos(&self) -> usize {
         self.pos
     }

@@ -46,10 +46,10 @@ pub struct Written {
 impl IncrementalUpdate {
     /// An update to `doc`, whose bytes are the whole file so far.
     pub fn new(doc: &Document<'_>) -> Self {
-        let bytes = doc.bytes();
+        let source = doc.source();
         Self::after(&Continuation {
-            len: bytes.len(),
-            ends_with_eol: matches!(bytes.last(), Some(b'\n' | b'\r')),
+            len: source.len(),
+            ends_with_eol: matches!(source.last_byte(), Some(b'\n' | b'\r')),
             startxref: doc.startxref(),
             trailer: doc.trailer().clone(),
             xref_stream: doc.xref().sections[0].kind == SectionKind::Stream,

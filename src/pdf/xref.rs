@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::document::Source;
 use super::filter;
 use super::object::{Dictionary, Object, StreamData};
 use super::parser::Parser;
@@ -45,17 +46,23 @@ pub struct Xref {
 
 /// Finds the last `startxref` within the file's final kilobytes and reads its offset.
 pub fn find_startxref(data: &[u8]) -> Result<usize, PdfError> {
-    let tail_start = data.len().saturating_sub(4096);
-    let tail = &data[tail_start..];
+    startxref_in(data, 0, data.len())
+}
+
+/// `startxref` in `last` (the file's last part, starting at file offset `base`), checked against
+/// the file length `total`.
+fn startxref_in(last: &[u8], base: usize, total: usize) -> Result<usize, PdfError> {
+    let tail_start = last.len().saturating_sub(4096);
+    let tail = &last[tail_start..];
     let at = tail
         .windows(9)
         .rposition(|w| w == b"startxref")
-        .ok_or(PdfError::new(data.len(), ErrorKind::NoStartXref))?;
-    let mut p = Parser::new(data, tail_start + at + 9);
+        .ok_or(PdfError::new(total, ErrorKind::NoStartXref))?;
+    let mut p = Parser::new(last, tail_start + at + 9).with_base(base);
     let offset = p.unsigned()?;
     usize::try_from(offset)
         .ok()
-        .filter(|o| *o < data.len())
+        .filter(|o| *o < total)
         .ok_or_else(|| {
             p.error(ErrorKind::Invalid(
                 "startxref offset (beyond the end of file)",
@@ -64,8 +71,10 @@ pub fn find_startxref(data: &[u8]) -> Result<usize, PdfError> {
 }
 
 /// Reads the whole chain of sections from the final `startxref`.
-pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
-    let startxref = find_startxref(data)?;
+pub fn read(source: &Source<'_>, limits: &Limits) -> Result<Xref, PdfError> {
+    let (last, last_start) = source.last();
+    let data_len = source.len();
+    let startxref = startxref_in(last, last_start, data_len)?;
     let mut sections: Vec<Section> = Vec::new();
     // Entries over all sections: each costs memory, and sections can repeat ranges.
     let mut total_entries = 0usize;
@@ -83,15 +92,15 @@ pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
                 ErrorKind::TooManyRevisions(limits.max_revisions),
             ));
         }
-        let mut section = read_section(data, offset, limits, &mut decoded)?;
+        let mut section = read_section(source, offset, limits, &mut decoded)?;
         // Hybrid-reference files (§7.5.8.4): entries of the /XRefStm stream complete the table.
         if let Some(stm) = section.trailer.integer(b"XRefStm") {
             let stm = usize::try_from(stm)
                 .ok()
-                .filter(|o| *o < data.len())
+                .filter(|o| *o < data_len)
                 .ok_or(PdfError::new(offset, ErrorKind::Invalid("/XRefStm offset")))?;
             if seen.insert(stm) {
-                let hidden = read_section(data, stm, limits, &mut decoded)?;
+                let hidden = read_section(source, stm, limits, &mut decoded)?;
                 // The stream completes the table: it supplies objects the table lacks or marks
                 // free (the spec's example hides compressed objects from old readers that way).
                 let listed: HashMap<u32, XrefEntry> = section.entries.iter().copied().collect();
@@ -124,7 +133,7 @@ pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
             Some(Object::Integer(p)) => Some(
                 usize::try_from(*p)
                     .ok()
-                    .filter(|o| *o < data.len())
+                    .filter(|o| *o < data_len)
                     .ok_or(PdfError::new(offset, ErrorKind::Invalid("/Prev offset")))?,
             ),
             Some(_) => return Err(PdfError::new(offset, ErrorKind::Invalid("/Prev"))),
@@ -150,16 +159,16 @@ pub fn read(data: &[u8], limits: &Limits) -> Result<Xref, PdfError> {
 }
 
 fn read_section(
-    data: &[u8],
+    source: &Source<'_>,
     offset: usize,
     limits: &Limits,
     decoded: &mut usize,
 ) -> Result<Section, PdfError> {
-    let mut p = Parser::new(data, offset);
+    let mut p = source.parser(offset);
     if p.eat_keyword(b"xref") {
         read_table(p, offset, limits)
     } else {
-        read_stream(data, offset, limits, decoded)
+        read_stream(source, offset, limits, decoded)
     }
 }
 
@@ -213,12 +222,12 @@ fn read_table(mut p: Parser<'_>, offset: usize, limits: &Limits) -> Result<Secti
 }
 
 fn read_stream(
-    data: &[u8],
+    source: &Source<'_>,
     offset: usize,
     limits: &Limits,
     decoded_so_far: &mut usize,
 ) -> Result<Section, PdfError> {
-    let mut p = Parser::new(data, offset);
+    let mut p = source.parser(offset);
     p.indirect_header()?;
     let stream = match read_stream_body(&mut p, None)? {
         Object::Stream(s) => s,
@@ -241,8 +250,8 @@ fn read_stream(
             ErrorKind::Invalid("cross-reference stream"),
         ));
     };
-    let raw = data
-        .get(range.clone())
+    let raw = source
+        .slice(range.clone())
         .ok_or(PdfError::new(offset, ErrorKind::UnexpectedEnd))?;
     let budget = limits
         .max_stream_decoded
@@ -390,8 +399,10 @@ pub fn read_stream_body(
     };
     p.set_pos(end);
     p.expect_keyword("endstream")?;
+    // File offsets: the parser may read one part of a multi-part source.
+    let base = p.base();
     Ok(Object::Stream(super::object::Stream {
         dict,
-        data: StreamData::InFile(start..end),
+        data: StreamData::InFile(start + base..end + base),
     }))
 }
