@@ -412,11 +412,13 @@ fn hmac_scheme_with_an_independent_client() {
     args.extend(key);
     expect(args, 401, "signature_mismatch");
     // Stale timestamp.
-    let stale = (time::OffsetDateTime::now_utc().unix_timestamp() - 301).to_string();
+    // Margins well beyond the 300 s window: the Python client may take seconds to start on a
+    // loaded machine, which shrinks a future timestamp's distance (it flaked at +301).
+    let stale = (time::OffsetDateTime::now_utc().unix_timestamp() - 330).to_string();
     let mut args = vec!["GET", entity_path.as_str(), "--timestamp", stale.as_str()];
     args.extend(key);
     expect(args, 401, "timestamp_out_of_window");
-    let future = (time::OffsetDateTime::now_utc().unix_timestamp() + 301).to_string();
+    let future = (time::OffsetDateTime::now_utc().unix_timestamp() + 330).to_string();
     let mut args = vec!["GET", entity_path.as_str(), "--timestamp", future.as_str()];
     args.extend(key);
     expect(args, 401, "timestamp_out_of_window");
