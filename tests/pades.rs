@@ -138,6 +138,18 @@ fn sign(pdf: &[u8], options: &Value) -> Signed {
     sign_with(&fixture().server.admin_key(), pdf, options, None)
 }
 
+/// Signs and insists on 200; returns the signed PDF.
+fn sign_ok(pdf: &[u8], options: &Value) -> Vec<u8> {
+    let signed = sign(pdf, options);
+    assert_eq!(
+        signed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&signed.body)
+    );
+    signed.body
+}
+
 /// The log's verifier key, fetched once.
 fn verifier() -> sigillum::tlog::note::VerifierKey {
     let (status, body) = fixture().server.get_bytes("/v1/log/public-key");
@@ -393,25 +405,10 @@ fn several_widgets_in_one_signature_stay_valid_after_a_later_signature() {
          "placement": {"coordinates": {"page": 1, "x": 400, "y": 40}}},
         {"kind": "date", "placement": {"keyword": {"text": "Party B", "occurrence": "all",
             "relative": "right", "width": 60, "height": 12}}}]});
-    let first = sign(&input, &options);
-    assert_eq!(
-        first.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&first.body)
-    );
-    let second = sign(
-        &first.body,
-        &json!({"entity_id": f.entities[1], "level": "B-T"}),
-    );
-    assert_eq!(
-        second.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&second.body)
-    );
+    let first = sign_ok(&input, &options);
+    let second = sign_ok(&first, &json!({"entity_id": f.entities[1], "level": "B-T"}));
     let path = f._dir.path().join("widgets.pdf");
-    std::fs::write(&path, &second.body).unwrap();
+    std::fs::write(&path, &second).unwrap();
     qpdf_check(&path);
     // Every occurrence got a widget: the field's /Kids.
     let json = text(&run(Command::new("qpdf")
@@ -461,12 +458,6 @@ fn cjk_name_renders_and_extracts() {
     let options = json!({"entity_id": f.entities[0], "level": "B-B", "fields": [
         {"kind": "signature", "placement": {"coordinates": {"page": 1, "x": x, "y": y, "width": w, "height": h}}}]});
     let signed = sign(&input, &options);
-    assert_eq!(
-        signed.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&signed.body)
-    );
     let path = f._dir.path().join("cjk.pdf");
     std::fs::write(&path, &signed.body).unwrap();
     let name = organization(None)["name"].as_str().unwrap().to_string();
@@ -724,27 +715,7 @@ fn handmade_pdf(word: &str, n: usize) -> Vec<u8> {
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.275591 841.889764] /Thumb null /Contents 4 0 R /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>".to_string(),
         format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
     ];
-    let mut pdf = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    pdf
+    support::pdf_from_objects(&objects)
 }
 
 /// Regression (review): rewritten pages and catalogs rounded reals to 4 decimals and dropped
@@ -756,29 +727,17 @@ fn rewritten_objects_keep_precise_values_for_validators() {
     let dir = f._dir.path();
     std::fs::write(dir.join("handmade.pdf"), &input).unwrap();
     qpdf_check(&dir.join("handmade.pdf"));
-    let first = sign(
+    let first = sign_ok(
         &input,
         &json!({"entity_id": f.entities[0], "level": "B-LT", "fields": [
             {"kind": "signature", "placement": {"keyword": {"text": "Clause 1", "relative": "right"}}}]}),
     );
-    assert_eq!(
-        first.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&first.body)
-    );
-    let second = sign(
-        &first.body,
+    let second = sign_ok(
+        &first,
         &json!({"entity_id": f.entities[1], "level": "B-LT"}),
     );
-    assert_eq!(
-        second.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&second.body)
-    );
     let path = dir.join("precise.pdf");
-    std::fs::write(&path, &second.body).unwrap();
+    std::fs::write(&path, &second).unwrap();
     let results = validate("B-LT", std::slice::from_ref(&path));
     let result = &results[path.to_str().unwrap()];
     assert_valid(result, "Signature1", "B-LT", false);

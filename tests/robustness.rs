@@ -184,26 +184,8 @@ fn pdf_seeds() -> Vec<Vec<u8>> {
         "<< /Length 69 >>\nstream\nBT /F1 12 Tf 10 10 Td (Signature of Party A) Tj [(x) -300 (y)] TJ ET\nendstream",
         "<< /FT /Sig /T (Sig1) /Type /Annot /Subtype /Widget /Rect [0 0 10 10] /P 3 0 R >>",
     ];
-    let mut pdf = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
+    let objects: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
+    let pdf = support::pdf_from_objects(&objects);
     require_tool("qpdf", "apt-get install qpdf");
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.pdf"), dir.path().join("b.pdf"));

@@ -324,3 +324,29 @@ pub fn openssl_ocsp_request(dir: &Path, issuer_der: &[u8], leaf_der: &[u8]) -> V
     assert!(out.status.success(), "{}", text(&out));
     std::fs::read(request).unwrap()
 }
+
+/// A PDF with a classic cross-reference table from object bodies (object i+1 is `objects[i]`),
+/// written here byte by byte: test input, not the appliance's writer.
+pub fn pdf_from_objects(objects: &[String]) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
