@@ -29,7 +29,8 @@ pub use update::IncrementalUpdate;
 pub struct Limits {
     /// Largest decoded size of one stream.
     pub max_stream_decoded: usize,
-    /// Total decoded bytes over all streams read from one file.
+    /// Total decoded bytes over all streams read from one file, and object syntax parsed
+    /// (objects are not cached: a large object read once per reference costs each time).
     pub max_total_decoded: usize,
     /// Most revisions (`/Prev` links) followed.
     pub max_revisions: usize,

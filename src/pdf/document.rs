@@ -198,6 +198,7 @@ impl<'a> Document<'a> {
         if depth > MAX_INDIRECTION {
             return Err(PdfError::new(0, ErrorKind::ReferenceLoop(r)));
         }
+        self.charge(0, 0)?;
         match self.xref.entries.get(&r.num) {
             None | Some(XrefEntry::Free) => Ok(Object::Null),
             Some(XrefEntry::InFile { offset, generation }) => {
@@ -209,12 +210,40 @@ impl<'a> Document<'a> {
                 if found.num != r.num {
                     return Err(PdfError::new(*offset, ErrorKind::WrongObject(found, r)));
                 }
+                let from = p.pos();
+                let resolved = Cell::new(None);
                 let length = |o: &Object| -> Option<usize> {
                     let r = o.as_reference()?;
                     let v = self.get_depth(r, depth + 1).ok()?;
-                    v.as_i64().and_then(|n| usize::try_from(n).ok())
+                    let n = v.as_i64().and_then(|n| usize::try_from(n).ok());
+                    resolved.set(n);
+                    n
                 };
-                xref::read_stream_body(&mut p, Some(&length))
+                let object = xref::read_stream_body(&mut p, Some(&length))?;
+                // Stream data delimited by /Length was skipped, not read (only a search for
+                // `endstream` reads it).
+                let skipped = match &object {
+                    Object::Stream(Stream {
+                        dict,
+                        data: StreamData::InFile(range),
+                    }) => {
+                        let declared = match dict.get(b"Length") {
+                            Some(Object::Integer(n)) => usize::try_from(*n).ok(),
+                            _ => resolved.get(),
+                        };
+                        if declared == Some(range.len()) {
+                            range.len()
+                        } else {
+                            0
+                        }
+                    }
+                    _ => 0,
+                };
+                self.charge(
+                    p.pos().saturating_sub(from).saturating_sub(skipped),
+                    *offset,
+                )?;
+                Ok(object)
             }
             Some(XrefEntry::InStream { stream, index }) => {
                 if r.generation != 0 {
@@ -236,9 +265,26 @@ impl<'a> Document<'a> {
                     .filter(|s| *s <= os.data.len())
                     .ok_or(PdfError::new(0, ErrorKind::Invalid("object stream offset")))?;
                 let mut p = Parser::new(&os.data, start);
-                p.object()
+                let object = p.object()?;
+                self.charge(p.pos() - start, 0)?;
+                Ok(object)
             }
         }
+    }
+
+    /// Counts `bytes` of object syntax read against the file's decoding budget. Objects are not
+    /// cached, so without this a file could have one large object read again for every
+    /// reference to it (page tree kids, form fields, font widths, `Do` operators).
+    fn charge(&self, bytes: usize, offset: usize) -> Result<(), PdfError> {
+        let total = self.decoded.get().saturating_add(bytes);
+        self.decoded.set(total);
+        if total > self.limits.max_total_decoded {
+            return Err(PdfError::new(
+                offset,
+                ErrorKind::DecodedTooLarge(self.limits.max_total_decoded),
+            ));
+        }
+        Ok(())
     }
 
     fn object_stream(&self, num: u32, depth: usize) -> Result<Rc<ObjectStream>, PdfError> {

@@ -239,11 +239,16 @@ impl GState {
 
 /// The resources content runs with, and the fonts already looked up by name in them.
 struct Frame {
-    fonts: Option<Dictionary>,
-    xobjects: Option<Dictionary>,
-    resources: Dictionary,
+    /// `/Font` and `/XObject` by name: content may name resources once per operation, and
+    /// resource dictionaries can be large. Shared with forms that inherit them.
+    fonts: Rc<Resources>,
+    xobjects: Rc<Resources>,
     loaded: HashMap<Vec<u8>, Rc<Font>>,
 }
+
+/// A resource subdictionary indexed by name; as in [`Dictionary::get`], the first entry for a
+/// name wins and `null` is absent.
+type Resources = HashMap<Vec<u8>, Object>;
 
 /// One page's interpretation: its budgets, caches, the pen, and where characters go.
 struct Extractor<'x, 'a, S> {
@@ -314,7 +319,7 @@ fn extract<S: Sink>(
         }
         data.extend_from_slice(&x.decode(stream)?);
     }
-    let frame = x.frame(resources)?;
+    let frame = x.frame(&resources)?;
     x.run(&data, frame, GState::new(Matrix::IDENTITY), 0)?;
     Ok(x.sink)
 }
@@ -376,17 +381,23 @@ impl<S: Sink> Extractor<'_, '_, S> {
         Ok(())
     }
 
-    fn frame(&self, resources: Dictionary) -> Result<Frame, PdfError> {
-        let sub = |key: &[u8]| -> Result<Option<Dictionary>, PdfError> {
-            Ok(self
+    fn frame(&self, resources: &Dictionary) -> Result<Frame, PdfError> {
+        let sub = |key: &[u8]| -> Result<Rc<Resources>, PdfError> {
+            let mut map = Resources::new();
+            if let Some(d) = self
                 .doc
-                .resolve_key(&resources, key)?
-                .and_then(|o| o.as_dict().cloned()))
+                .resolve_key(resources, key)?
+                .and_then(|o| o.as_dict().cloned())
+            {
+                for (name, value) in d.0 {
+                    map.entry(name).or_insert(value);
+                }
+            }
+            Ok(Rc::new(map))
         };
         Ok(Frame {
             fonts: sub(b"Font")?,
             xobjects: sub(b"XObject")?,
-            resources,
             loaded: HashMap::new(),
         })
     }
@@ -422,7 +433,10 @@ impl<S: Sink> Extractor<'_, '_, S> {
                     }
                     self.tick(1)?;
                     operands.clear();
-                    parser.set_pos(e.offset.max(before).saturating_add(1));
+                    // Resume past what the parser consumed: a bad number is reported at its
+                    // start, and re-reading it from each of its bytes is quadratic.
+                    let resume = e.offset.max(parser.pos());
+                    parser.set_pos(if resume > before { resume } else { before + 1 });
                     continue;
                 }
             };
@@ -563,7 +577,11 @@ impl<S: Sink> Extractor<'_, '_, S> {
         if let Some(f) = frame.loaded.get(name) {
             return Ok(f.clone());
         }
-        let entry = frame.fonts.as_ref().and_then(|d| d.get(name)).cloned();
+        let entry = frame
+            .fonts
+            .get(name)
+            .filter(|o| **o != Object::Null)
+            .cloned();
         let reference = entry.as_ref().and_then(Object::as_reference);
         if let Some(f) = reference.and_then(|r| self.fonts.get(&r)) {
             let f = f.clone();
@@ -596,7 +614,7 @@ impl<S: Sink> Extractor<'_, '_, S> {
         gs: &GState,
         depth: usize,
     ) -> Result<(), PdfError> {
-        let Some(entry) = frame.xobjects.as_ref().and_then(|d| d.get(name)) else {
+        let Some(entry) = frame.xobjects.get(name).filter(|o| **o != Object::Null) else {
             return Ok(());
         };
         let reference = entry.as_reference();
@@ -645,13 +663,16 @@ impl<S: Sink> Extractor<'_, '_, S> {
             .flatten()
             .and_then(|m| Matrix::from_object(&m))
             .unwrap_or(Matrix::IDENTITY);
-        let resources = match soft(self.doc.resolve_key(&stream.dict, b"Resources"))?.flatten() {
-            Some(Object::Dictionary(d)) => d,
-            _ => frame.resources.clone(),
+        let inner_frame = match soft(self.doc.resolve_key(&stream.dict, b"Resources"))?.flatten() {
+            Some(Object::Dictionary(d)) => self.frame(&d)?,
+            _ => Frame {
+                fonts: frame.fonts.clone(),
+                xobjects: frame.xobjects.clone(),
+                loaded: HashMap::new(),
+            },
         };
         let mut inner = gs.clone();
         inner.ctm = matrix.then(&gs.ctm);
-        let inner_frame = self.frame(resources)?;
         if let Some(r) = reference {
             self.form_stack.push(r);
         }
