@@ -117,6 +117,8 @@ pub fn pdf_reader(data: &[u8]) {
     let limits = Limits {
         max_stream_decoded: 1 << 20,
         max_total_decoded: 4 << 20,
+        max_parsed: 4 << 20,
+        max_object_stream: 1 << 20,
         max_revisions: 64,
         max_objects: 100_000,
         max_pages: 64,

@@ -29,9 +29,14 @@ pub use update::IncrementalUpdate;
 pub struct Limits {
     /// Largest decoded size of one stream.
     pub max_stream_decoded: usize,
-    /// Total decoded bytes over all streams read from one file, and object syntax parsed
-    /// (objects are not cached: a large object read once per reference costs each time).
+    /// Total decoded bytes over all streams read from one file.
     pub max_total_decoded: usize,
+    /// Total bytes of object syntax parsed from one file (objects are not cached: a large object
+    /// read once per reference costs each time, and parsed objects take ~27× their text in
+    /// memory). Signing reads a few objects; real files stay far below.
+    pub max_parsed: usize,
+    /// Largest decoded object stream (they hold small objects; a huge one is an attack).
+    pub max_object_stream: usize,
     /// Most revisions (`/Prev` links) followed.
     pub max_revisions: usize,
     /// Highest object number accepted (`/Size`, cross-reference entries), and most
@@ -46,6 +51,8 @@ impl Default for Limits {
         Self {
             max_stream_decoded: 64 << 20,
             max_total_decoded: 256 << 20,
+            max_parsed: 16 << 20,
+            max_object_stream: 8 << 20,
             max_revisions: 1_000,
             max_objects: 4_000_000,
             max_pages: 100_000,

@@ -100,6 +100,8 @@ pub struct Document<'a> {
     xref: Xref,
     object_streams: RefCell<HashMap<u32, Rc<ObjectStream>>>,
     decoded: Cell<usize>,
+    /// Bytes of object syntax parsed so far (see [`Limits::max_parsed`]).
+    parsed: Cell<usize>,
 }
 
 /// A page with its inherited attributes resolved (§7.7.3.4).
@@ -137,6 +139,7 @@ impl<'a> Document<'a> {
             xref,
             object_streams: RefCell::new(HashMap::new()),
             decoded: Cell::new(0),
+            parsed: Cell::new(0),
         })
     }
 
@@ -276,12 +279,12 @@ impl<'a> Document<'a> {
     /// cached, so without this a file could have one large object read again for every
     /// reference to it (page tree kids, form fields, font widths, `Do` operators).
     fn charge(&self, bytes: usize, offset: usize) -> Result<(), PdfError> {
-        let total = self.decoded.get().saturating_add(bytes);
-        self.decoded.set(total);
-        if total > self.limits.max_total_decoded {
+        let total = self.parsed.get().saturating_add(bytes);
+        self.parsed.set(total);
+        if total > self.limits.max_parsed {
             return Err(PdfError::new(
                 offset,
-                ErrorKind::DecodedTooLarge(self.limits.max_total_decoded),
+                ErrorKind::DecodedTooLarge(self.limits.max_parsed),
             ));
         }
         Ok(())
@@ -304,7 +307,7 @@ impl<'a> Document<'a> {
                 ErrorKind::Structure(format!("object {r} is not an object stream")),
             ));
         }
-        let data = self.decode_stream(&stream)?;
+        let data = self.decode_stream_max(&stream, self.limits.max_object_stream)?;
         let n = stream
             .dict
             .integer(b"N")
@@ -368,6 +371,10 @@ impl<'a> Document<'a> {
 
     /// Decoded bytes of a stream, counted against the per-file budget.
     pub fn decode_stream(&self, stream: &Stream) -> Result<Vec<u8>, PdfError> {
+        self.decode_stream_max(stream, self.limits.max_stream_decoded)
+    }
+
+    fn decode_stream_max(&self, stream: &Stream, cap: usize) -> Result<Vec<u8>, PdfError> {
         let raw = self.raw_stream(stream)?;
         let offset = match &stream.data {
             StreamData::InFile(r) => r.start,
@@ -377,7 +384,7 @@ impl<'a> Document<'a> {
             .limits
             .max_total_decoded
             .saturating_sub(self.decoded.get());
-        let max = self.limits.max_stream_decoded.min(left);
+        let max = cap.min(self.limits.max_stream_decoded).min(left);
         let dict = match stream.dict.get(b"DecodeParms") {
             Some(Object::Reference(_)) => {
                 let mut d = stream.dict.clone();

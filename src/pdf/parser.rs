@@ -24,7 +24,13 @@ pub struct Parser<'a> {
     /// Base added to reported offsets (for bytes that are a window of a larger file).
     base: usize,
     references: bool,
+    /// Array items and dictionary entries in the current top-level object.
+    elements: usize,
 }
+
+/// Most array items plus dictionary entries in one object: parsed objects cost ~27× their text
+/// in memory, so one huge array must not reach the allocator unbounded.
+pub const MAX_ELEMENTS: usize = 1_000_000;
 
 impl<'a> Parser<'a> {
     /// A parser for file objects at `pos`.
@@ -35,6 +41,7 @@ impl<'a> Parser<'a> {
             pos: pos.min(data.len()),
             base: 0,
             references: true,
+            elements: 0,
         }
     }
 
@@ -46,6 +53,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             base: 0,
             references: false,
+            elements: 0,
         }
     }
 
@@ -168,7 +176,16 @@ impl<'a> Parser<'a> {
 
     /// Parses one object.
     pub fn object(&mut self) -> Result<Object, PdfError> {
+        self.elements = 0;
         self.object_at_depth(0)
+    }
+
+    fn count_element(&mut self) -> Result<(), PdfError> {
+        self.elements += 1;
+        if self.elements > MAX_ELEMENTS {
+            return Err(self.error(ErrorKind::Invalid("object (more than a million elements)")));
+        }
+        Ok(())
     }
 
     fn object_at_depth(&mut self, depth: usize) -> Result<Object, PdfError> {
@@ -198,6 +215,7 @@ impl<'a> Parser<'a> {
                         Some(b'/') => {
                             self.pos += 1;
                             let key = self.name_body();
+                            self.count_element()?;
                             let value = self.object_at_depth(depth + 1)?;
                             // Kept even when null (§7.3.7: same as absent; `get` hides it), so
                             // that a rewritten dictionary keeps every original key.
@@ -220,7 +238,10 @@ impl<'a> Parser<'a> {
                             return Ok(Object::Array(items));
                         }
                         None => return Err(self.error(ErrorKind::UnexpectedEnd)),
-                        Some(_) => items.push(self.object_at_depth(depth + 1)?),
+                        Some(_) => {
+                            self.count_element()?;
+                            items.push(self.object_at_depth(depth + 1)?)
+                        }
                     }
                 }
             }
