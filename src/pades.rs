@@ -537,6 +537,8 @@ fn sign_once(
         let token = services.timestamp(&digest)?;
         note_token(token.len());
         if token.len() > token_len {
+            // Re-sign from the start: the signature keeps its size (`cms.len()`), and the
+            // document time-stamp placeholder grows because `note_token` raised the hint.
             return Ok(Attempt::TooSmall(cms.len()));
         }
         placeholder.fill(&mut update, base_len, body_start, &token);
@@ -1346,9 +1348,4 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
         t.minute(),
         t.second()
     )
-}
-
-/// A rectangle for error messages and tests.
-pub fn page_view_size(page: &Page) -> (f64, f64) {
-    View::of(page).size()
 }

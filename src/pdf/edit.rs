@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::document::{Document, Page};
+use super::document::Document;
 use super::object::{Dictionary, ObjRef, Object};
 use super::update::{Continuation, IncrementalUpdate, Written};
 use super::{ErrorKind, PdfError};
@@ -350,17 +350,6 @@ impl<'d, 'a> Editor<'d, 'a> {
         }
         self.add_field(field)?;
         Ok(field)
-    }
-}
-
-impl Page {
-    /// Rebuilds the page view after earlier updates changed it (only the dictionary can change).
-    pub fn refreshed(&self, editor: &Editor<'_, '_>) -> Result<Page, PdfError> {
-        let mut page = self.clone();
-        if let Object::Dictionary(d) = editor.get(self.reference)? {
-            page.dict = d;
-        }
-        Ok(page)
     }
 }
 
