@@ -12,6 +12,7 @@ pub mod multipart;
 mod pki;
 pub mod problem;
 pub(crate) mod sign;
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,7 @@ use problem::Problem;
         entities::create, entities::get, entities::list, entities::renew, entities::revoke,
         api_keys::create,
         sign::sign, sign::receipt,
+        verify::verify_pdf,
         pki::root_pem, pki::chain_pem, pki::ca_der, pki::crl, pki::ocsp_post, pki::ocsp_get, pki::tsa,
         log::checkpoint, log::tile, log::public_key, log::inclusion, log::consistency, log::entry,
         healthz, readyz, metrics_text, openapi_json,
@@ -91,6 +93,15 @@ pub fn router(app: Arc<Appliance>) -> Router {
         .route_layer(axum::Extension(auth::BodyLimit(upload_limit)))
         .layer(DefaultBodyLimit::max(upload_limit));
 
+    let verify_config = app.config().verify.clone();
+    let verify_limit = verify_config.max_document_bytes + verify::MULTIPART_OVERHEAD;
+    let verifier = Arc::new(crate::verifier::Verifier::new(verify_config));
+    let verification = Router::new()
+        .route("/v1/verify", post(verify::verify_pdf))
+        .route("/verify", get(verify::form).post(verify::form_post))
+        .layer(axum::Extension(verifier))
+        .layer(DefaultBodyLimit::max(verify_limit));
+
     let protocol = Router::new()
         .route("/ocsp", post(pki::ocsp_post))
         .route("/ocsp/{*request}", get(pki::ocsp_get))
@@ -119,6 +130,7 @@ pub fn router(app: Arc<Appliance>) -> Router {
     Router::new()
         .merge(authenticated)
         .merge(uploads)
+        .merge(verification)
         .merge(protocol)
         .merge(public)
         .with_state(app)

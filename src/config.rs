@@ -36,6 +36,8 @@ pub struct Config {
     pub log: LogConfig,
     /// PDF signing policy (what requests cannot override).
     pub signing: SigningConfig,
+    /// The public verification endpoint (`POST /v1/verify`, `GET /verify`).
+    pub verify: VerifyConfig,
 }
 
 impl Default for Config {
@@ -50,6 +52,52 @@ impl Default for Config {
             tsa: TsaConfig::default(),
             log: LogConfig::default(),
             signing: SigningConfig::default(),
+            verify: VerifyConfig::default(),
+        }
+    }
+}
+
+/// How untrusted uploads are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// A fresh `sigillum verify-worker` process per upload, with address-space and CPU limits:
+    /// a stack overflow or an allocation failure kills the worker, not the server.
+    Process,
+    /// In the server process (tests and benchmarks only).
+    InProcess,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// Largest PDF accepted, in bytes. Default 60 MiB.
+    pub max_document_bytes: usize,
+    /// PEM bundle of extra trust anchors (CA certificates) besides this appliance's root.
+    /// Default: none.
+    pub trust_anchors: Option<PathBuf>,
+    /// Default `process`.
+    pub isolation: Isolation,
+    /// Address-space limit of a worker, MiB. Default 1024.
+    pub worker_memory_mb: u64,
+    /// Wall-clock budget per upload (the worker is killed after it), seconds. Default 20.
+    pub timeout_seconds: u64,
+    /// Most verifications at once; further uploads wait. Default: the number of CPUs.
+    pub max_concurrent: usize,
+    /// Uploads per client IP address per minute (a token bucket of that size). Default 60.
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        Self {
+            max_document_bytes: 60 << 20,
+            trust_anchors: None,
+            isolation: Isolation::Process,
+            worker_memory_mb: 1024,
+            timeout_seconds: 20,
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            rate_limit_per_minute: 60,
         }
     }
 }
@@ -450,6 +498,36 @@ impl Config {
         }
         if self.keys.pkcs11.sessions == 0 {
             return Err(invalid("keys.pkcs11.sessions", "must be positive"));
+        }
+        if self.verify.max_document_bytes == 0 || self.verify.max_concurrent == 0 {
+            return Err(invalid(
+                "verify.max_document_bytes",
+                "verify.max_document_bytes and verify.max_concurrent must be positive",
+            ));
+        }
+        if self.verify.worker_memory_mb < 128 {
+            return Err(invalid("verify.worker_memory_mb", "must be at least 128"));
+        }
+        if self.verify.timeout_seconds == 0 || self.verify.timeout_seconds > 600 {
+            return Err(invalid("verify.timeout_seconds", "must be within 1..=600"));
+        }
+        if self.verify.rate_limit_per_minute == 0 {
+            return Err(invalid("verify.rate_limit_per_minute", "must be positive"));
+        }
+        if let Some(path) = &self.verify.trust_anchors {
+            let pem = std::fs::read(path)
+                .map_err(|e| invalid("verify.trust_anchors", format!("{}: {e}", path.display())))?;
+            let mut t = crate::pades::verify::TrustSettings::default();
+            match t.add_pem_bundle(&pem) {
+                Ok(0) => {
+                    return Err(invalid(
+                        "verify.trust_anchors",
+                        "the bundle holds no CA certificate",
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => return Err(invalid("verify.trust_anchors", e)),
+            }
         }
         if self.signing.allowed_levels.is_empty() {
             return Err(invalid(

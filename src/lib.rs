@@ -23,3 +23,4 @@ pub mod service;
 pub mod store;
 pub mod tlog;
 pub mod tsa;
+pub mod verifier;

@@ -59,6 +59,13 @@ enum Command {
     /// Sign a PDF through a running appliance (`POST /v1/sign`), e.g.
     /// `sigillum sign in.pdf -o out.pdf --entity ID --seal seal.png --page 1 --rect 400,80,119,119`.
     Sign(Box<SignArgs>),
+    /// Verify the signatures of a PDF offline, with the same engine as `POST /v1/verify`.
+    /// Exit codes: 0 every signature intact and trusted, 1 some signature invalid or modified,
+    /// 2 indeterminate, untrusted or no signature at all, 3 unusable input.
+    Verify(VerifyArgs),
+    /// Internal: the isolated worker `POST /v1/verify` runs (PDF on stdin, JSON on stdout).
+    #[command(hide = true)]
+    VerifyWorker(VerifyWorkerArgs),
     /// Print the configuration file with every default.
     ConfigDefaults,
     /// Transparency-log tools.
@@ -117,6 +124,10 @@ fn main() -> ExitCode {
                 },
         } => audit(&server, trusted_checkpoint, verifier_key, save_checkpoint),
         Command::Sign(args) => sign(*args),
+        Command::Verify(args) => verify_cli(args),
+        Command::VerifyWorker(args) => {
+            sigillum::verifier::worker_main(args.memory_mb, args.cpu_seconds)
+        }
         Command::ConfigDefaults => match toml::to_string_pretty(&Config::default()) {
             Ok(text) => {
                 print!("{text}");
@@ -210,6 +221,7 @@ fn serve(
         };
         tracing::info!(%listen, "sigillum is serving");
         let router = sigillum::api::router(app.clone());
+        let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         if let Err(e) = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await
@@ -294,6 +306,79 @@ fn call(
             ExitCode::from(2)
         }
     }
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The PDF to verify.
+    input: PathBuf,
+    /// PEM bundle of trust anchors (CA certificates); repeatable. Without it nothing is
+    /// trusted (an appliance's root is at `GET /v1/ca/root.pem`).
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+    /// Print the JSON report instead of the readable summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct VerifyWorkerArgs {
+    #[arg(long)]
+    memory_mb: u64,
+    #[arg(long)]
+    cpu_seconds: u64,
+}
+
+fn verify_cli(args: VerifyArgs) -> ExitCode {
+    use sigillum::pades::verify::{self, TrustSettings};
+    let mut trust = TrustSettings::default();
+    for path in &args.trust {
+        match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| trust.add_pem_bundle(&pem))
+        {
+            Ok(0) => {
+                eprintln!("error: {} holds no CA certificate", path.display());
+                return ExitCode::from(3);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return ExitCode::from(3);
+            }
+        }
+    }
+    let pdf = match std::fs::read(&args.input) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.input.display());
+            return ExitCode::from(3);
+        }
+    };
+    let report = match verify::verify(
+        &pdf,
+        &trust,
+        time::OffsetDateTime::now_utc(),
+        sigillum::pdf::Limits::default(),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e} ({})", e.code());
+            return ExitCode::from(3);
+        }
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(t) => println!("{t}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    } else {
+        print!("{}", sigillum::verifier::render_text(&report));
+    }
+    ExitCode::from(sigillum::verifier::exit_code(&report))
 }
 
 #[derive(clap::Args)]

@@ -11,6 +11,7 @@
 
 pub mod appearance;
 pub mod placement;
+pub mod verify;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -16,6 +16,7 @@ pub mod font;
 pub mod image;
 pub mod object;
 pub mod parser;
+pub mod revision;
 pub mod text;
 pub mod update;
 pub mod xref;

@@ -143,6 +143,29 @@ impl<'a> Document<'a> {
         })
     }
 
+    /// Opens `data` as it read when the revision whose newest cross-reference section is at
+    /// `startxref` was the file's end (pass `data` cut at that revision's end).
+    pub fn open_revision(
+        data: &'a [u8],
+        startxref: usize,
+        limits: Limits,
+    ) -> Result<Self, PdfError> {
+        let head = &data[..data.len().min(1024)];
+        if !head.windows(5).any(|w| w == b"%PDF-") {
+            return Err(PdfError::new(0, ErrorKind::NotPdf));
+        }
+        let source = Source::new(&[data]);
+        let xref = xref::read_from(&source, startxref, &limits)?;
+        Ok(Self {
+            data: source,
+            limits,
+            xref,
+            object_streams: RefCell::new(HashMap::new()),
+            decoded: Cell::new(0),
+            parsed: Cell::new(0),
+        })
+    }
+
     /// The file's first part: the whole file when opened with [`open`](Self::open).
     pub fn bytes(&self) -> &'a [u8] {
         self.data.parts.first().copied().unwrap_or_default()

@@ -78,6 +78,51 @@ pub fn page_text(doc: &Document<'_>, page: &Page, limits: &TextLimits) -> Result
     extract(doc, page, limits, String::new())
 }
 
+/// The boxes of the glyphs drawn on `page` (white space excluded) that intersect `rect`
+/// (default user space), at most `max` of them: what an annotation placed over `rect` would
+/// cover.
+pub fn glyphs_under(
+    doc: &Document<'_>,
+    page: &Page,
+    rect: [f64; 4],
+    max: usize,
+    limits: &TextLimits,
+) -> Result<Vec<[f64; 4]>, PdfError> {
+    struct Under {
+        rect: [f64; 4],
+        max: usize,
+        found: Vec<[f64; 4]>,
+    }
+    impl Sink for Under {
+        fn push(&mut self, ch: char, bbox: Option<[f64; 4]>, implied: bool) {
+            if implied || ch.is_whitespace() || self.found.len() >= self.max {
+                return;
+            }
+            if let Some(b) = bbox
+                && b[0] < self.rect[2]
+                && self.rect[0] < b[2]
+                && b[1] < self.rect[3]
+                && self.rect[1] < b[3]
+            {
+                self.found.push(b);
+            }
+        }
+    }
+    let [x0, y0, x1, y1] = rect;
+    let rect = [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)];
+    Ok(extract(
+        doc,
+        page,
+        limits,
+        Under {
+            rect,
+            max,
+            found: Vec::new(),
+        },
+    )?
+    .found)
+}
+
 // ---- extraction --------------------------------------------------------------------------
 
 /// Most graphics states saved at once. §C.2 gives 28 as a conforming reader's limit for `q`

@@ -33,6 +33,9 @@ pub struct Section {
     pub kind: SectionKind,
     pub trailer: Dictionary,
     pub entries: Vec<(u32, XrefEntry)>,
+    /// File offset just past the section (the trailer dictionary, or the stream's `endobj`):
+    /// where `startxref` of a revision that ends here follows.
+    pub end: usize,
 }
 
 /// The merged table of a file plus its sections, newest first.
@@ -73,8 +76,20 @@ fn startxref_in(last: &[u8], base: usize, total: usize) -> Result<usize, PdfErro
 /// Reads the whole chain of sections from the final `startxref`.
 pub fn read(source: &Source<'_>, limits: &Limits) -> Result<Xref, PdfError> {
     let (last, last_start) = source.last();
+    let startxref = startxref_in(last, last_start, source.len())?;
+    read_from(source, startxref, limits)
+}
+
+/// Reads the chain of sections starting at `startxref` (a revision's own, for reading the file
+/// as it was when that revision was its end).
+pub fn read_from(source: &Source<'_>, startxref: usize, limits: &Limits) -> Result<Xref, PdfError> {
     let data_len = source.len();
-    let startxref = startxref_in(last, last_start, data_len)?;
+    if startxref >= data_len {
+        return Err(PdfError::new(
+            startxref,
+            ErrorKind::Invalid("startxref offset"),
+        ));
+    }
     let mut sections: Vec<Section> = Vec::new();
     // Entries over all sections: each costs memory, and sections can repeat ranges.
     let mut total_entries = 0usize;
@@ -218,6 +233,7 @@ fn read_table(mut p: Parser<'_>, offset: usize, limits: &Limits) -> Result<Secti
         kind: SectionKind::Table,
         trailer,
         entries,
+        end: p.base() + p.pos(),
     })
 }
 
@@ -229,7 +245,10 @@ fn read_stream(
 ) -> Result<Section, PdfError> {
     let mut p = source.parser(offset);
     p.indirect_header()?;
-    let stream = match read_stream_body(&mut p, None)? {
+    let body = read_stream_body(&mut p, None)?;
+    p.eat_keyword(b"endobj");
+    let end = p.base() + p.pos();
+    let stream = match body {
         Object::Stream(s) => s,
         _ => {
             return Err(PdfError::new(
@@ -332,6 +351,7 @@ fn read_stream(
         kind: SectionKind::Stream,
         trailer: stream.dict,
         entries,
+        end,
     })
 }
 
