@@ -40,6 +40,48 @@ enum WorkerReply {
     Unusable { code: String, detail: String },
 }
 
+/// What a worker writes to stdout.
+#[derive(Serialize, Deserialize)]
+struct WorkerOutput {
+    reply: WorkerReply,
+    /// The worker's peak resident set (VmHWM), KiB: what the upload cost in memory.
+    peak_rss_kb: Option<u64>,
+}
+
+/// The worker's stdin for `pdf` (for tools and tests that run `sigillum verify-worker`).
+pub fn worker_input(trust: &TrustSettings, at: i64, pdf: &[u8]) -> Vec<u8> {
+    let wire = WireTrust {
+        anchors: trust.anchors.iter().map(|a| b64(a)).collect(),
+        crls: trust.crls.iter().map(|c| b64(c)).collect(),
+        at,
+    };
+    let wire = serde_json::to_vec(&wire).unwrap_or_default();
+    let mut out = Vec::with_capacity(8 + wire.len() + pdf.len());
+    out.extend_from_slice(&(wire.len() as u64).to_be_bytes());
+    out.extend_from_slice(&wire);
+    out.extend_from_slice(pdf);
+    out
+}
+
+/// A worker's verdict: the report, or the unusable-input error as (code, detail).
+pub type WorkerResult = Result<Report, (String, String)>;
+
+/// Parses a worker's stdout: the report or the unusable-input error, and its peak memory.
+pub fn parse_worker_output(out: &[u8]) -> Result<(WorkerResult, Option<u64>), String> {
+    let o: WorkerOutput = serde_json::from_slice(out).map_err(|e| e.to_string())?;
+    let r = match o.reply {
+        WorkerReply::Report(r) => Ok(*r),
+        WorkerReply::Unusable { code, detail } => Err((code, detail)),
+    };
+    Ok((r, o.peak_rss_kb))
+}
+
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Why an upload got no report.
 #[derive(Debug)]
 pub enum Failure {
@@ -84,7 +126,11 @@ pub fn worker_main(memory_mb: u64, cpu_seconds: u64) -> ExitCode {
         return ExitCode::from(70);
     }
     let reply = worker_reply(&input);
-    let out = match serde_json::to_vec(&reply) {
+    drop(input);
+    let out = match serde_json::to_vec(&WorkerOutput {
+        reply,
+        peak_rss_kb: peak_rss_kb(),
+    }) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("verify-worker: {e}");
@@ -285,6 +331,7 @@ impl Verifier {
             at,
         };
         let wire = serde_json::to_vec(&wire).map_err(|e| Failure::Internal(e.to_string()))?;
+        // The PDF is written after the trust framing without copying it into one buffer.
         let cpu = self.config.timeout_seconds + 1;
         let mut child = tokio::process::Command::new(exe)
             .arg("verify-worker")
@@ -359,12 +406,15 @@ impl Verifier {
                 None => Failure::Internal(format!("worker exited with {status}")),
             });
         }
-        match serde_json::from_slice::<WorkerReply>(&out) {
-            Ok(WorkerReply::Report(r)) => Ok(*r),
-            Ok(WorkerReply::Unusable { code, detail }) if code == "internal" => {
-                Err(Failure::Internal(detail))
+        match parse_worker_output(&out) {
+            Ok((result, peak)) => {
+                tracing::debug!(peak_rss_kb = peak, "verification worker finished");
+                match result {
+                    Ok(r) => Ok(r),
+                    Err((code, detail)) if code == "internal" => Err(Failure::Internal(detail)),
+                    Err((code, detail)) => Err(Failure::Unusable { code, detail }),
+                }
             }
-            Ok(WorkerReply::Unusable { code, detail }) => Err(Failure::Unusable { code, detail }),
             Err(e) => Err(Failure::Internal(format!("worker reply: {e}"))),
         }
     }

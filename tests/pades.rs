@@ -65,7 +65,7 @@ fn fixture() -> &'static Fixture {
         std::fs::write(
             &config,
             format!(
-                "[signing]\ntext_font = \"{}\"\nmax_document_bytes = {}\n",
+                "[signing]\ntext_font = \"{}\"\nmax_document_bytes = {}\n[verify]\nrate_limit_per_minute = 100000\n",
                 font.display(),
                 30 << 20
             ),
@@ -251,6 +251,49 @@ fn assert_valid(result: &Value, field: &str, level: &str, whole_file: bool) {
     }
 }
 
+/// Our own verifier (`POST /v1/verify`) on a file we just signed: our signature is
+/// `TOTAL_PASSED`, intact, trusted, at the level asked for, and recorded in the log with an
+/// inclusion proof that verifies; signatures already in the file stay intact.
+fn our_verifier_passes(pdf: &[u8], field: &str, level: &str, what: &str) {
+    let report = verify_pdf(pdf);
+    let sigs = report["signatures"].as_array().unwrap();
+    let ours = sigs
+        .iter()
+        .find(|s| s["field"] == field)
+        .unwrap_or_else(|| panic!("{what}: our verifier does not list {field}: {report}"));
+    assert_eq!(ours["indication"], "TOTAL_PASSED", "{what}: {ours}");
+    assert_eq!(ours["integrity"], "intact", "{what}: {ours}");
+    assert_eq!(ours["trust"]["trusted"], true, "{what}: {ours}");
+    assert_eq!(
+        ours["level"],
+        format!("PAdES-BASELINE-{}", &level[2..]),
+        "{what}: {ours}"
+    );
+    assert_eq!(ours["log"]["status"], "recorded", "{what}: {ours}");
+    let receipt: ReceiptJson = serde_json::from_value(ours["log"]["receipt"].clone()).unwrap();
+    Receipt::from_json(&receipt)
+        .unwrap()
+        .verify(&verifier())
+        .expect("the report's inclusion proof verifies");
+    for s in sigs {
+        assert_eq!(s["integrity"], "intact", "{what}: {s}");
+        if s["kind"] == "document_timestamp" {
+            assert_eq!(s["indication"], "TOTAL_PASSED", "{what}: {s}");
+        }
+    }
+}
+
+fn verify_pdf(pdf: &[u8]) -> Value {
+    let reply = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/verify", fixture().server.url))
+        .header("content-type", "application/pdf")
+        .body(pdf.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    reply.json().unwrap()
+}
+
 /// Every corpus file × level × {invisible, coordinates, keyword}.
 #[test]
 fn corpus_signatures_validate_in_pyhanko_pdfsig_and_qpdf() {
@@ -328,6 +371,12 @@ fn corpus_signatures_validate_in_pyhanko_pdfsig_and_qpdf() {
                         "pdfsig on {name} {level} {mode}:\n{sig_report}"
                     );
                 }
+                our_verifier_passes(
+                    &signed.body,
+                    &field,
+                    level,
+                    &format!("{name} {level} {mode}"),
+                );
                 by_level.entry(level).or_default().push((
                     path,
                     field,

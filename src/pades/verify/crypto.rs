@@ -7,7 +7,7 @@ use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
 use sha2::Digest as _;
 use x509_cert::Certificate;
-use x509_tsp::TstInfo;
+use x509_tsp::MessageImprint;
 
 use ::cms::cert::CertificateChoices;
 use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
@@ -482,6 +482,78 @@ pub fn signature_timestamps(si: &SignerInfo) -> Vec<Vec<u8>> {
         .collect()
 }
 
+struct TstFields {
+    message_imprint: MessageImprint,
+    gen_time: time::OffsetDateTime,
+}
+
+/// The TSTInfo fields we need (RFC 3161 §2.4.2). `x509-tsp` refuses a `genTime` with fractional
+/// seconds, which RFC 3161 allows and pyHanko's and many commercial TSAs' tokens carry, so the
+/// SEQUENCE is walked here and `genTime` parsed by hand.
+fn lenient_tst_info(content: &[u8]) -> Result<TstFields, String> {
+    use der::{Reader, SliceReader, Tag, Tagged};
+    let mut reader = SliceReader::new(content).map_err(|e| e.to_string())?;
+    let (imprint, gen_time) = reader
+        .sequence(|r| {
+            let _version = der::asn1::Int::decode(r)?;
+            let _policy = ObjectIdentifier::decode(r)?;
+            let imprint = MessageImprint::decode(r)?;
+            let _serial = der::asn1::Int::decode(r)?;
+            let gen_time = der::Any::decode(r)?;
+            // accuracy, ordering, nonce, tsa, extensions: not needed.
+            while !r.is_finished() {
+                der::Any::decode(r)?;
+            }
+            Ok((imprint, gen_time))
+        })
+        .map_err(|e| e.to_string())?;
+    if gen_time.tag() != Tag::GeneralizedTime {
+        return Err("genTime is not a GeneralizedTime".into());
+    }
+    let text = std::str::from_utf8(gen_time.value()).map_err(|_| "genTime is not ASCII")?;
+    let gen_time = parse_generalized_time(text).ok_or("genTime is malformed")?;
+    Ok(TstFields {
+        message_imprint: imprint,
+        gen_time,
+    })
+}
+
+/// `YYYYMMDDHHMMSS[.f+]Z` (RFC 3161 §2.4.2: UTC, fraction without trailing zeros).
+fn parse_generalized_time(t: &str) -> Option<time::OffsetDateTime> {
+    let t = t.strip_suffix('Z')?;
+    let (whole, fraction) = match t.split_once('.') {
+        Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (w, Some(f)),
+        Some(_) => return None,
+        None => (t, None),
+    };
+    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |a: usize, b: usize| whole.get(a..b)?.parse::<u32>().ok();
+    let date = time::Date::from_calendar_date(
+        i32::try_from(n(0, 4)?).ok()?,
+        time::Month::try_from(u8::try_from(n(4, 6)?).ok()?).ok()?,
+        u8::try_from(n(6, 8)?).ok()?,
+    )
+    .ok()?;
+    let mut at = time::PrimitiveDateTime::new(
+        date,
+        time::Time::from_hms(
+            u8::try_from(n(8, 10)?).ok()?,
+            u8::try_from(n(10, 12)?).ok()?,
+            u8::try_from(n(12, 14)?).ok()?,
+        )
+        .ok()?,
+    )
+    .assume_utc();
+    if let Some(f) = fraction {
+        let digits: String = f.chars().take(9).collect();
+        let nanos = digits.parse::<u32>().ok()? * 10u32.pow(9 - digits.len() as u32);
+        at = at.replace_nanosecond(nanos).ok()?;
+    }
+    Some(at)
+}
+
 /// A time-stamp token checked against the data it should time-stamp.
 pub struct TokenCheck {
     pub time: Option<time::OffsetDateTime>,
@@ -520,17 +592,14 @@ pub fn check_token(token: &[u8], data_digest_for: &dyn Fn(DigestAlg) -> Vec<u8>)
         out.signature = Err("the token has no TSTInfo".into());
         return out;
     };
-    let info = match TstInfo::from_der(&content) {
+    let info = match lenient_tst_info(&content) {
         Ok(i) => i,
         Err(e) => {
             out.signature = Err(format!("TSTInfo: {e}"));
             return out;
         }
     };
-    out.time = time::OffsetDateTime::from_unix_timestamp(
-        info.gen_time.to_unix_duration().as_secs() as i64,
-    )
-    .ok();
+    out.time = Some(info.gen_time);
     match DigestAlg::from_oid(&info.message_imprint.hash_algorithm.oid) {
         Some(alg) => {
             if alg.weak() {

@@ -277,8 +277,29 @@ impl Walker<'_, '_, '_> {
             .map(|(n, e)| (*n, *e))
             .collect();
         nums.sort_unstable_by_key(|(n, _)| *n);
+        // Cross-reference streams and object streams are containers, not content: what they
+        // hold is judged object by object.
+        let sections: HashSet<usize> = self
+            .input
+            .last
+            .xref()
+            .sections
+            .iter()
+            .map(|s| s.offset)
+            .collect();
         for (num, entry) in nums {
             let r = ObjRef::new(num, generation(&entry));
+            if let XrefEntry::InFile { offset, .. } = entry
+                && sections.contains(&offset)
+            {
+                continue;
+            }
+            if let Ok(Object::Stream(st)) = self.input.last.get(r)
+                && (st.dict.is_type(b"ObjStm") || st.dict.is_type(b"XRef"))
+                && !in_use(signed.get(&num))
+            {
+                continue;
+            }
             if !in_use(signed.get(&num)) {
                 self.changed.insert(num);
                 self.new.insert(num);
@@ -420,14 +441,16 @@ impl Walker<'_, '_, '_> {
                 format!("catalog entries changed: /{}", bad.join(", /")),
             );
         }
+        // The XMP stream the catalog names, added or rewritten (pyHanko rewrites it with each
+        // signature): metadata, not page content, but reported.
         if let Some(r) = after.reference(b"Metadata")
-            && self.new.contains(&r.num)
+            && matches!(self.input.last.get(r), Ok(Object::Stream(ref st)) if st.dict.is_type(b"Metadata"))
         {
             self.explain(
                 r,
                 "metadata",
                 ChangeLevel::Permitted,
-                "XMP metadata stream added".into(),
+                "XMP metadata stream written".into(),
             );
         }
         // The DSS: new objects anywhere below it, plus the DSS objects the signed revision had.
