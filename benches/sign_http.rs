@@ -10,9 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[path = "pades_sign.rs"]
-#[allow(dead_code)]
-mod engine;
+mod common;
 
 use sigillum::client::{self, KeyFile};
 
@@ -95,7 +93,7 @@ fn main() {
         &[("100KB", 100 << 10, 5)]
     };
     for (label, size, runs) in sizes {
-        let pdf = engine::pdf_of_size(*size);
+        let pdf = common::pdf_of_size(*size);
         sign_once(&url, &key, &entity, &pdf);
         let mut times: Vec<f64> = (0..*runs)
             .map(|_| sign_once(&url, &key, &entity, &pdf))
@@ -111,7 +109,7 @@ fn main() {
 
     let clients = 16;
     let duration = Duration::from_secs(if full { 15 } else { 1 });
-    let pdf = Arc::new(engine::pdf_of_size(100 << 10));
+    let pdf = Arc::new(common::pdf_of_size(100 << 10));
     let key = Arc::new(key);
     let started = Instant::now();
     let handles: Vec<_> = (0..clients)

@@ -95,11 +95,17 @@ pub fn router(app: Arc<Appliance>) -> Router {
 
     let verify_config = app.config().verify.clone();
     let verify_limit = verify_config.max_document_bytes + verify::MULTIPART_OVERHEAD;
-    let verifier = Arc::new(crate::verifier::Verifier::new(verify_config));
+    let verifier = Arc::new(crate::service::verification::Verifier::new(
+        verify_config.clone(),
+    ));
     let verification = Router::new()
         .route("/v1/verify", post(verify::verify_pdf))
         .route("/verify", get(verify::form).post(verify::form_post))
         .layer(axum::Extension(verifier))
+        .route_layer(middleware::from_fn_with_state(
+            verify_config.max_document_bytes,
+            verify::limit_upload,
+        ))
         .layer(DefaultBodyLimit::max(verify_limit));
 
     let protocol = Router::new()

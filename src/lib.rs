@@ -23,4 +23,3 @@ pub mod service;
 pub mod store;
 pub mod tlog;
 pub mod tsa;
-pub mod verifier;

@@ -126,7 +126,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign(*args),
         Command::Verify(args) => verify_cli(args),
         Command::VerifyWorker(args) => {
-            sigillum::verifier::worker_main(args.memory_mb, args.cpu_seconds)
+            sigillum::service::verification::worker_main(args.memory_mb, args.cpu_seconds)
         }
         Command::ConfigDefaults => match toml::to_string_pretty(&Config::default()) {
             Ok(text) => {
@@ -376,9 +376,9 @@ fn verify_cli(args: VerifyArgs) -> ExitCode {
             }
         }
     } else {
-        print!("{}", sigillum::verifier::render_text(&report));
+        print!("{}", sigillum::service::verification::render_text(&report));
     }
-    ExitCode::from(sigillum::verifier::exit_code(&report))
+    ExitCode::from(sigillum::service::verification::exit_code(&report))
 }
 
 #[derive(clap::Args)]

@@ -6,6 +6,7 @@ mod bootstrap;
 mod entities;
 mod revocation;
 mod signing;
+pub mod verification;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

@@ -282,10 +282,15 @@ pub async fn ensure_problem(
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
+    // Problems, and the pages of the browser-facing /verify form (an error page there is HTML
+    // on purpose), pass through.
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
     if is_problem {
         return response;
     }

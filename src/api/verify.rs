@@ -17,7 +17,7 @@ use crate::pades::verify::{
     ChangeLevel, CheckStatus, Indication, Integrity, Report, SignatureReport, Verdict,
 };
 use crate::service::Appliance;
-use crate::verifier::{Failure, Verifier};
+use crate::service::verification::{Failure, Verifier};
 
 /// Bytes a multipart envelope may add around the document.
 pub const MULTIPART_OVERHEAD: usize = 1 << 20;
@@ -101,6 +101,19 @@ fn document(headers: &HeaderMap, body: &Bytes, max: usize) -> Result<Bytes, Prob
         ));
     }
     Ok(pdf)
+}
+
+/// Middleware: refuses an upload whose Content-Length already shows it is too large, before the
+/// body is read (the body limit layer behind it catches chunked uploads).
+pub async fn limit_upload(
+    State(max): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match check_declared_length(request.headers(), max) {
+        Ok(()) => next.run(request).await,
+        Err(p) => p.into_response(),
+    }
 }
 
 /// Refuses before reading a body that Content-Length already shows is too large.

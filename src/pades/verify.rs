@@ -108,12 +108,40 @@ pub fn verify(
     at: OffsetDateTime,
     limits: Limits,
 ) -> Result<Report, VerifyError> {
+    // The document's own SHA-256 runs on a second core while the signatures are checked: for a
+    // large single-signature file the two hashes (the file, and the byte ranges) are the work.
+    std::thread::scope(|scope| {
+        let whole = scope.spawn(|| hex::encode(Sha256::digest(pdf)));
+        let report = verify_inner(pdf, trust, at, limits);
+        let sha256 = whole
+            .join()
+            .unwrap_or_else(|_| hex::encode(Sha256::digest(pdf)));
+        report.map(|mut r| {
+            r.document.sha256 = sha256;
+            r
+        })
+    })
+}
+
+fn verify_inner(
+    pdf: &[u8],
+    trust: &TrustSettings,
+    at: OffsetDateTime,
+    limits: Limits,
+) -> Result<Report, VerifyError> {
     let doc = Document::open(pdf, limits.clone())?;
     if doc.is_encrypted() {
         return Err(VerifyError::Encrypted);
     }
     let revisions = revision::revisions(pdf, doc.xref())?;
-    let pages = doc.page_count()?;
+    // The whole page tree and outline tree are walked once: a tree that loops marks a file built
+    // to hang readers, and is refused rather than half-verified.
+    let mut pages = 0usize;
+    doc.walk_pages(&mut |_| {
+        pages += 1;
+        Ok(true)
+    })?;
+    check_outlines(&doc)?;
     let fields = Editor::new(&doc).fields()?;
     let ctx = Ctx {
         pdf,
@@ -212,7 +240,7 @@ pub fn verify(
         summary,
         validation_time: fmt_time(at),
         document: DocumentInfo {
-            sha256: hex::encode(Sha256::digest(pdf)),
+            sha256: String::new(),
             size: pdf.len() as u64,
             revisions: revisions.revisions.len(),
             pages,
@@ -278,19 +306,27 @@ fn dss_evidence(doc: &Document<'_>, trust: &TrustSettings) -> trust::Evidence {
     else {
         return ev;
     };
+    // Certificates, CRLs and OCSP responses are small; a DSS that decodes to more than this is
+    // not validation data, and what it holds beyond it is ignored.
+    const MAX_DSS_BYTES: usize = 32 << 20;
+    let total = std::cell::Cell::new(0usize);
     let streams = |key: &[u8]| -> Vec<Vec<u8>> {
         let Some(arr) = dss.get(key).and_then(|a| doc.resolve(a).ok()) else {
             return Vec::new();
         };
-        arr.as_array()
-            .unwrap_or_default()
-            .iter()
-            .take(10_000)
-            .filter_map(|o| match doc.resolve(o).ok()? {
-                Object::Stream(s) => doc.decode_stream(&s).ok(),
-                _ => None,
-            })
-            .collect()
+        let mut out = Vec::new();
+        for o in arr.as_array().unwrap_or_default().iter().take(10_000) {
+            if total.get() >= MAX_DSS_BYTES {
+                break;
+            }
+            if let Ok(Object::Stream(s)) = doc.resolve(o)
+                && let Ok(d) = doc.decode_stream(&s)
+            {
+                total.set(total.get() + d.len());
+                out.push(d);
+            }
+        }
+        out
     };
     ev.certificates = streams(b"Certs");
     ev.ocsp = streams(b"OCSPs")
@@ -1325,6 +1361,36 @@ fn finish_levels(sigs: &mut [SignatureReport], ctx: &Ctx<'_, '_>) {
             });
         }
     }
+}
+
+/// Walks the outline tree (`/First`, `/Next`) with a visited set: a loop is an error.
+fn check_outlines(doc: &Document<'_>) -> Result<(), PdfError> {
+    const MAX_OUTLINE_ITEMS: usize = 200_000;
+    let (_, catalog) = doc.catalog()?;
+    let Some(root) = catalog.reference(b"Outlines") else {
+        return Ok(());
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![root];
+    while let Some(r) = stack.pop() {
+        if !seen.insert(r) {
+            return Err(PdfError::new(0, ErrorKind::ReferenceLoop(r)));
+        }
+        if seen.len() > MAX_OUTLINE_ITEMS {
+            return Err(PdfError::new(
+                0,
+                ErrorKind::Structure(format!("more than {MAX_OUTLINE_ITEMS} outline items")),
+            ));
+        }
+        if let Object::Dictionary(d) = doc.get(r)? {
+            for key in [&b"First"[..], b"Next"] {
+                if let Some(next) = d.reference(key) {
+                    stack.push(next);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where the indirect object at `offset` starts and ends (past `endobj`).

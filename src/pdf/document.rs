@@ -330,6 +330,19 @@ impl<'a> Document<'a> {
                 ErrorKind::Structure(format!("object {r} is not an object stream")),
             ));
         }
+        // §7.5.7: /Extends names the stream this one extends; a chain that loops is malformed
+        // (we never need the extended streams, but a loop marks a hostile file).
+        let mut seen = std::collections::HashSet::from([r]);
+        let mut next = stream.dict.reference(b"Extends");
+        while let Some(e) = next {
+            if !seen.insert(e) || seen.len() > 64 {
+                return Err(PdfError::new(0, ErrorKind::ReferenceLoop(e)));
+            }
+            next = match self.get_depth(e, depth + 1)? {
+                Object::Stream(s) => s.dict.reference(b"Extends"),
+                _ => None,
+            };
+        }
         let data = self.decode_stream_max(&stream, self.limits.max_object_stream)?;
         let n = stream
             .dict

@@ -453,6 +453,12 @@ impl Walker<'_, '_, '_> {
                 "XMP metadata stream written".into(),
             );
         }
+        // Developer extensions (ISO 32000-2 §7.12; PAdES writers declare ESIC there).
+        if let Some(ext) = after.get(b"Extensions").cloned()
+            && before.get(b"Extensions") != Some(&ext)
+        {
+            self.explain_new_tree(&ext, "extensions", ChangeLevel::Allowed);
+        }
         // The DSS: new objects anywhere below it, plus the DSS objects the signed revision had.
         if let Some(dss) = after.get(b"DSS").cloned() {
             let mut old = HashSet::new();
@@ -461,6 +467,24 @@ impl Walker<'_, '_, '_> {
             }
             let mut now = HashSet::new();
             self.collect_refs(self.input.last, &dss, &mut now, 4);
+            // A DSS an intermediate revision wrote and a later one replaced is validation data
+            // too, though nothing refers to it any more.
+            let later: Vec<_> = self.later().to_vec();
+            for rev in later.iter().take(later.len().saturating_sub(1)) {
+                let Some(bytes) = self.input.data.get(..rev.end) else {
+                    continue;
+                };
+                let Ok(view) =
+                    Document::open_revision(bytes, rev.startxref, crate::pdf::Limits::default())
+                else {
+                    continue;
+                };
+                if let Ok((_, cat)) = view.catalog()
+                    && let Some(d) = cat.get(b"DSS")
+                {
+                    self.collect_refs(&view, d, &mut now, 4);
+                }
+            }
             for r in now {
                 if self.new.contains(&r.num) || old.contains(&r) {
                     self.explain(

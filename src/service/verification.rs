@@ -104,6 +104,9 @@ fn unb64(s: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(s).ok()
 }
 
+/// Worker exit status when its address-space limit stopped it from reading the upload.
+const EXIT_OUT_OF_MEMORY: u8 = 71;
+
 /// Entry point of `sigillum verify-worker`: limits itself, then verifies stdin.
 pub fn worker_main(memory_mb: u64, cpu_seconds: u64) -> ExitCode {
     use rlimit::Resource;
@@ -123,7 +126,11 @@ pub fn worker_main(memory_mb: u64, cpu_seconds: u64) -> ExitCode {
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
         eprintln!("verify-worker: stdin: {e}");
-        return ExitCode::from(70);
+        return ExitCode::from(if e.kind() == std::io::ErrorKind::OutOfMemory {
+            EXIT_OUT_OF_MEMORY
+        } else {
+            70
+        });
     }
     let reply = worker_reply(&input);
     drop(input);
@@ -399,10 +406,14 @@ impl Verifier {
                     "verification exceeded its memory ({} MiB) or CPU budget",
                     self.config.worker_memory_mb
                 )),
-                None if stderr.contains("memory allocation") => Failure::Budget(format!(
-                    "verification exceeded its memory budget ({} MiB)",
-                    self.config.worker_memory_mb
-                )),
+                None if status.code() == Some(i32::from(EXIT_OUT_OF_MEMORY))
+                    || stderr.contains("memory allocation") =>
+                {
+                    Failure::Budget(format!(
+                        "verification exceeded its memory budget ({} MiB)",
+                        self.config.worker_memory_mb
+                    ))
+                }
                 None => Failure::Internal(format!("worker exited with {status}")),
             });
         }
