@@ -1474,3 +1474,78 @@ pub fn parse_pdf_date(s: &[u8]) -> Option<OffsetDateTime> {
     let off = time::UtcOffset::from_whole_seconds(offset).ok()?;
     Some(time::PrimitiveDateTime::new(date, t).assume_offset(off))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates_with_and_without_offsets() {
+        let t = parse_pdf_date(b"D:20261122083000+08'00'").unwrap();
+        assert_eq!(fmt_time(t), "2026-11-22T00:30:00Z");
+        let t = parse_pdf_date(b"D:2026").unwrap();
+        assert_eq!(fmt_time(t), "2026-01-01T00:00:00Z");
+        assert!(parse_pdf_date(b"D:2026x1").is_none());
+        assert!(parse_pdf_date(b"D:20261399").is_none());
+    }
+
+    #[test]
+    fn unsigned_file_has_no_signatures_and_garbage_is_unusable() {
+        let pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\nxref\n0 3\n0000000000 65535 f\r\n0000000009 00000 n\r\n0000000058 00000 n\r\ntrailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n110\n%%EOF\n";
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let r = verify(pdf, &TrustSettings::default(), at, Limits::default()).unwrap();
+        assert_eq!(r.verdict, Verdict::NoSignatures);
+        assert_eq!(r.document.revisions, 1);
+        assert_eq!(r.document.sha256, hex::encode(Sha256::digest(pdf)));
+        let e = verify(b"hello", &TrustSettings::default(), at, Limits::default()).unwrap_err();
+        assert_eq!(e.code(), "not_a_pdf");
+        let e = verify(&pdf[..60], &TrustSettings::default(), at, Limits::default()).unwrap_err();
+        assert_eq!(e.code(), "malformed_pdf");
+    }
+
+    #[test]
+    fn contents_padding_must_be_zeros() {
+        let der = [0x30, 0x03, 0x02, 0x01, 0x05];
+        let mut padded = der.to_vec();
+        padded.extend_from_slice(&[0; 8]);
+        assert_eq!(crypto::strip_padding(&padded).unwrap(), &der);
+        padded.push(1);
+        assert!(crypto::strip_padding(&padded).is_err());
+        assert!(crypto::strip_padding(&[0x30, 0x10, 0x00]).is_err());
+    }
+
+    #[test]
+    fn only_ca_certificates_become_anchors() {
+        let key = openssl::ec::EcKey::generate(
+            &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+        )
+        .unwrap();
+        let key = openssl::pkey::PKey::from_ec_key(key).unwrap();
+        let cert = |ca: bool| {
+            let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+            name.append_entry_by_text("CN", "self").unwrap();
+            let name = name.build();
+            let mut b = openssl::x509::X509Builder::new().unwrap();
+            b.set_version(2).unwrap();
+            b.set_subject_name(&name).unwrap();
+            b.set_issuer_name(&name).unwrap();
+            b.set_pubkey(&key).unwrap();
+            b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+                .unwrap();
+            b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+                .unwrap();
+            let mut bc = openssl::x509::extension::BasicConstraints::new();
+            if ca {
+                bc.ca();
+            }
+            b.append_extension(bc.build().unwrap()).unwrap();
+            b.sign(&key, openssl::hash::MessageDigest::sha256())
+                .unwrap();
+            b.build().to_pem().unwrap()
+        };
+        let mut t = TrustSettings::default();
+        assert_eq!(t.add_pem_bundle(&cert(false)).unwrap(), 0);
+        assert_eq!(t.add_pem_bundle(&cert(true)).unwrap(), 1);
+    }
+}

@@ -650,3 +650,20 @@ pub fn check_token(token: &[u8], data_digest_for: &dyn Fn(DigestAlg) -> Vec<u8>)
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_time_with_fractional_seconds() {
+        let t = parse_generalized_time("20261122082957.123456Z").unwrap();
+        assert_eq!(t.unix_timestamp(), 1_795_336_197);
+        assert_eq!(t.nanosecond(), 123_456_000);
+        assert!(parse_generalized_time("20261122082957Z").is_some());
+        assert!(parse_generalized_time("20261122082957.Z").is_none());
+        assert!(parse_generalized_time("20261122082957+0100").is_none());
+        assert!(parse_generalized_time("2026112208295Z").is_none());
+    }
+}
