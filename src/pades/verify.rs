@@ -144,6 +144,8 @@ fn verify_inner(
     check_outlines(&doc)?;
     let fields = Editor::new(&doc).fields()?;
     let ctx = Ctx {
+        stores: std::cell::RefCell::new(std::collections::HashMap::new()),
+        chains: std::cell::RefCell::new(std::collections::HashMap::new()),
         pdf,
         doc: &doc,
         revisions: &revisions,
@@ -338,7 +340,15 @@ fn dss_evidence(doc: &Document<'_>, trust: &TrustSettings) -> trust::Evidence {
     ev
 }
 
+/// Chain and revocation results already computed in this verification, by (certificate, time):
+/// a document's signatures and time-stamps often share signers, TSAs and intermediates.
+type ChainKey = (Vec<u8>, i64);
+
 struct Ctx<'x, 'a> {
+    stores: std::cell::RefCell<
+        std::collections::HashMap<i64, std::rc::Rc<openssl::x509::store::X509Store>>,
+    >,
+    chains: std::cell::RefCell<std::collections::HashMap<ChainKey, std::rc::Rc<trust::Chain>>>,
     pdf: &'a [u8],
     doc: &'x Document<'a>,
     revisions: &'x Revisions,
@@ -359,6 +369,29 @@ struct Parsed {
 }
 
 impl Ctx<'_, '_> {
+    /// [`trust::chain`], once per (certificate, time) in a verification.
+    fn chain(&self, leaf: &[u8], untrusted: &[Vec<u8>], at: i64) -> std::rc::Rc<trust::Chain> {
+        let key = (leaf.to_vec(), at);
+        if let Some(c) = self.chains.borrow().get(&key) {
+            return c.clone();
+        }
+        let store = self.stores.borrow().get(&at).cloned();
+        let store = match store {
+            Some(s) => Some(s),
+            None => trust::store(&self.trust.anchors, at).ok().map(|s| {
+                let s = std::rc::Rc::new(s);
+                self.stores.borrow_mut().insert(at, s.clone());
+                s
+            }),
+        };
+        let c = std::rc::Rc::new(match store {
+            Some(store) => trust::chain_in(&store, leaf, untrusted, &self.trust.anchors),
+            None => trust::chain(leaf, untrusted, &self.trust.anchors, at),
+        });
+        self.chains.borrow_mut().insert(key, c.clone());
+        c
+    }
+
     fn blank(&self, field: &str) -> SignatureReport {
         SignatureReport {
             field: field.to_string(),
@@ -999,8 +1032,8 @@ impl Ctx<'_, '_> {
             Some(cert) => {
                 let mut untrusted = t.certificates.clone();
                 untrusted.extend(self.evidence.certificates.iter().cloned());
-                let c = trust::chain(cert, &untrusted, &self.trust.anchors, at);
-                problems.extend(c.problems);
+                let c = self.chain(cert, &untrusted, at);
+                problems.extend(c.problems.iter().cloned());
                 c.trusted
             }
             None => false,
