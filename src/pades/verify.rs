@@ -52,6 +52,10 @@ impl TrustSettings {
     }
 }
 
+/// Most signed fields verified in one document; beyond it the file is refused (each signature
+/// hashes up to the whole file).
+pub const MAX_SIGNATURES: usize = 100;
+
 /// The file cannot be verified at all (the API's 4xx, the CLI's exit code 3).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -61,6 +65,8 @@ pub enum VerifyError {
     Encrypted,
     #[error("the PDF cannot be read: {0}")]
     Malformed(PdfError),
+    #[error("the PDF is too complex to verify: {0}")]
+    TooComplex(String),
 }
 
 impl VerifyError {
@@ -68,6 +74,7 @@ impl VerifyError {
         match self {
             Self::NotPdf(_) => "not_a_pdf",
             Self::Encrypted => "encrypted_pdf",
+            Self::TooComplex(_) => "document_too_complex",
             Self::Malformed(e) => match e.kind {
                 ErrorKind::DecodedTooLarge(_)
                 | ErrorKind::TooManyRevisions(_)
@@ -154,11 +161,35 @@ fn verify_inner(
         limits,
         evidence: dss_evidence(&doc, trust),
     };
-    let mut signatures: Vec<(SignatureReport, Option<(usize, usize)>)> = Vec::new();
-    for field in fields
+    let signed_fields: Vec<&FoundField> = fields
         .iter()
         .filter(|f| f.dict.name(b"FT") == Some(b"Sig") && f.dict.get(b"V").is_some())
-    {
+        .collect();
+    if signed_fields.len() > MAX_SIGNATURES {
+        return Err(VerifyError::TooComplex(format!(
+            "{} signed fields; at most {MAX_SIGNATURES} are verified",
+            signed_fields.len()
+        )));
+    }
+    let mut signatures: Vec<(SignatureReport, Option<(usize, usize)>)> = Vec::new();
+    // A signature dictionary is the value of one field only: another field naming the same
+    // dictionary claims a signature it does not have.
+    let mut owners: std::collections::HashMap<ObjRef, String> = std::collections::HashMap::new();
+    for field in signed_fields {
+        if let Some(r) = field.dict.reference(b"V")
+            && let Some(owner) = owners.get(&r)
+        {
+            let mut report = ctx.blank(&field.full_name);
+            report.checks.push(Check::failed(
+                "signature.dictionary",
+                format!("the signature dictionary {r} is already the value of field {owner}"),
+            ));
+            signatures.push((report, None));
+            continue;
+        }
+        if let Some(r) = field.dict.reference(b"V") {
+            owners.insert(r, field.full_name.clone());
+        }
         signatures.push(ctx.signature(field));
     }
     // Gaps of different signatures must not overlap.
@@ -1535,6 +1566,79 @@ mod tests {
         assert_eq!(e.code(), "not_a_pdf");
         let e = verify(&pdf[..60], &TrustSettings::default(), at, Limits::default()).unwrap_err();
         assert_eq!(e.code(), "malformed_pdf");
+    }
+
+    /// `n` signature fields whose /V is one shared signature dictionary.
+    fn shared_value(n: usize) -> Vec<u8> {
+        let mut objects =
+            vec![
+            "<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [] /Count 0 >>".to_string(),
+            format!(
+                "<< /Fields [{}] >>",
+                (0..n).map(|i| format!("{} 0 R", 5 + i)).collect::<Vec<_>>().join(" ")
+            ),
+            "<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 1 2 3] /Contents <00> >>"
+                .to_string(),
+        ];
+        objects.extend((0..n).map(|i| format!("<< /FT /Sig /T (s{i}) /V 4 0 R >>")));
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f\r\n", offsets.len() + 1).as_bytes(),
+        );
+        for o in offsets {
+            pdf.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn one_signature_dictionary_serves_one_field_and_signatures_are_capped() {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let r = verify(
+            &shared_value(3),
+            &TrustSettings::default(),
+            at,
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(r.signatures.len(), 3);
+        assert!(
+            r.signatures
+                .iter()
+                .all(|s| s.integrity == Integrity::Invalid)
+        );
+        let shared = r
+            .signatures
+            .iter()
+            .filter(|s| {
+                s.checks
+                    .iter()
+                    .any(|c| c.message.contains("already the value"))
+            })
+            .count();
+        assert_eq!(shared, 2);
+        let e = verify(
+            &shared_value(MAX_SIGNATURES + 1),
+            &TrustSettings::default(),
+            at,
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "document_too_complex");
     }
 
     #[test]
