@@ -223,3 +223,129 @@ fn seal_image_and_multipart_parsers_survive_mutated_input() {
         sigillum::fuzzing::multipart_body(&input);
     }
 }
+
+/// The seeds committed for a cargo-fuzz target, `fuzz/seeds/<target>/`, in name order.
+///
+/// Their provenance: `verify_pdf/` are files signed by a throwaway appliance instance (its root is the anchor
+/// of `sigillum::fuzzing::verify_trust`) and by pyHanko (throwaway self-signed EC key);
+/// `cms_signed_data/` holds the CMS values of four of their signatures and document time-stamps
+/// (the `/Contents` DER without padding) and two RSA signatures of the 4 bytes `fuzz` made by
+/// `openssl cms -sign -binary -md sha256` and `… -keyid -md sha384 -keyopt
+/// rsa_padding_mode:pss` with a self-signed RSA-2048 certificate; `xref_revisions/` are a
+/// linearized and an object-stream file made by qpdf, and a hand-written file of three
+/// revisions (classic table, classic table, cross-reference stream); `byte_range/` are inputs
+/// of `SignedTemplates::byte_range` (template, signature, mode, payload).
+fn fuzz_seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/seeds")
+        .join(target);
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "{} holds seeds", dir.display());
+    paths
+        .into_iter()
+        .map(|p| {
+            let data = std::fs::read(&p).unwrap();
+            assert!(data.len() < 64 << 10, "{} is a small seed", p.display());
+            (p.file_name().unwrap().to_string_lossy().into_owned(), data)
+        })
+        .collect()
+}
+
+/// The signed files `byte_range` edits: the seeds of `verify_pdf` that
+/// `fuzz/fuzz_targets/byte_range.rs` includes, in the same order.
+fn byte_range_templates() -> sigillum::fuzzing::SignedTemplates {
+    let seeds: std::collections::HashMap<String, Vec<u8>> =
+        fuzz_seeds("verify_pdf").into_iter().collect();
+    let pdfs: Vec<Vec<u8>> = [
+        "ours-b-b.pdf",
+        "ours-b-lta.pdf",
+        "pyhanko-certified-then-ours.pdf",
+        "pyhanko-ec.pdf",
+    ]
+    .iter()
+    .map(|name| seeds[*name].clone())
+    .collect();
+    sigillum::fuzzing::SignedTemplates::new(&pdfs)
+}
+
+/// Verification is the slowest entry point (a few ms per file in a debug build): fewer rounds.
+const VERIFY_ROUNDS: usize = 300;
+
+#[test]
+fn verify_pdf_survives_mutated_signed_files() {
+    use sigillum::pades::verify::{Integrity, verify};
+    for (name, seed) in fuzz_seeds("verify_pdf") {
+        // The seeds must reach the signature checks, or mutating them proves little.
+        let report = verify(
+            &seed,
+            sigillum::fuzzing::verify_trust(),
+            sigillum::fuzzing::VERIFY_AT,
+            sigillum::pdf::Limits::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            !report.signatures.is_empty()
+                && report
+                    .signatures
+                    .iter()
+                    .all(|s| s.integrity == Integrity::Intact),
+            "{name}: every signature of a seed is intact"
+        );
+        sigillum::fuzzing::verify_pdf(&seed);
+        for input in mutations(&seed, VERIFY_ROUNDS) {
+            sigillum::fuzzing::verify_pdf(&input);
+        }
+    }
+}
+
+#[test]
+fn xref_revisions_survive_mutated_files() {
+    for (_, seed) in fuzz_seeds("xref_revisions") {
+        sigillum::fuzzing::xref_revisions(&seed);
+        for input in mutations(&seed, ROUNDS) {
+            sigillum::fuzzing::xref_revisions(&input);
+        }
+    }
+}
+
+#[test]
+fn cms_checks_survive_mutated_signatures() {
+    for (_, seed) in fuzz_seeds("cms_signed_data") {
+        sigillum::fuzzing::cms_signed_data(&seed);
+        for input in mutations(&seed, ROUNDS / 3) {
+            sigillum::fuzzing::cms_signed_data(&input);
+        }
+    }
+}
+
+#[test]
+fn byte_range_edits_never_leave_a_signature_intact() {
+    let templates = byte_range_templates();
+    // Every number of every signature's /ByteRange, off by one and two: the boundaries of the
+    // gap, of the file and of the revisions (with and without the end-of-line after %%EOF).
+    for t in 0..4u8 {
+        for s in 0..2u8 {
+            for element in 0..4 {
+                for delta in [-2i16, -1, 1, 2] {
+                    let mut input = vec![t, s, 0];
+                    for e in 0..4 {
+                        let d = if e == element { delta } else { 0 };
+                        input.extend_from_slice(&d.to_le_bytes());
+                    }
+                    templates.byte_range(&input);
+                }
+            }
+        }
+    }
+    // Most edits leave a readable signed file, verified in full: fewer rounds again.
+    for (_, seed) in fuzz_seeds("byte_range") {
+        templates.byte_range(&seed);
+        for input in mutations(&seed, VERIFY_ROUNDS / 5) {
+            templates.byte_range(&input);
+        }
+    }
+}
