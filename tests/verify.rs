@@ -1167,21 +1167,21 @@ fn rate_limit_and_memory_budget() {
     )
     .unwrap();
     let server = Server::start(&d, &["--config", config.to_str().unwrap()], &[]);
-    // Twenty pages, each in its own object stream that decodes to 8 MB (all within the
+    // Thirty pages, each in its own object stream that decodes to 8 MB (all within the
     // parser's limits): the decoded streams outgrow a 128 MiB address space.
     let (status, body, _) = post(
         &server,
         "/v1/verify",
         "application/pdf",
-        object_stream_pages(20),
+        object_stream_pages(30),
     );
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(status, 422, "{v}");
     assert_eq!(v["code"], "verification_budget_exceeded", "{v}");
     // With the default budget the same file verifies (no signatures).
-    let report = verify(&object_stream_pages(20));
+    let report = verify(&object_stream_pages(30));
     assert_eq!(report["verdict"], "no_signatures");
-    assert_eq!(report["document"]["pages"], 20);
+    assert_eq!(report["document"]["pages"], 30);
     let (status, _) = server.get_bytes("/healthz");
     assert_eq!(status, 200);
     let small = corpus_file("reportlab_simple.pdf");
