@@ -349,3 +349,39 @@ fn byte_range_edits_never_leave_a_signature_intact() {
         }
     }
 }
+
+/// Found by fuzzing `verify_pdf` (3feee49): every pair of signatures with overlapping gaps added
+/// a check, so 3,000 fields naming one small signature dictionary (225 KB) made 9 million
+/// checks and more than 2 GB. The report must stay linear in the number of signatures, or the
+/// file be refused as too complex.
+#[test]
+fn fields_sharing_one_signature_dictionary_keep_the_report_linear() {
+    let n = 600;
+    let fields: Vec<String> = (0..n).map(|i| format!("{} 0 R", 5 + i)).collect();
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [] /Count 0 >>".to_string(),
+        format!("<< /Fields [{}] >>", fields.join(" ")),
+        "<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 10 20 30] /Contents <00> >>"
+            .to_string(),
+    ];
+    objects.extend((0..n).map(|i| format!("<< /FT /Sig /T (s{i}) /V 4 0 R >>")));
+    let pdf = support::pdf_from_objects(&objects);
+    let result = sigillum::pades::verify::verify(
+        &pdf,
+        sigillum::fuzzing::verify_trust(),
+        sigillum::fuzzing::VERIFY_AT,
+        sigillum::pdf::Limits::default(),
+    );
+    match result {
+        Ok(report) => {
+            let checks: usize = report.signatures.iter().map(|s| s.checks.len()).sum();
+            assert!(
+                checks <= 50 * report.signatures.len().max(1),
+                "{checks} checks for {} signatures",
+                report.signatures.len()
+            );
+        }
+        Err(e) => assert_eq!(e.code(), "document_too_complex", "{e}"),
+    }
+}
