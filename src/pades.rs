@@ -1204,7 +1204,7 @@ fn self_check(parts: &[&[u8]], checks: &[Check], input: &HashedInput) -> Result<
             Err(e) => return fail(format!("signature {i}: {e}")),
         };
         // Strip the zero padding after the DER value.
-        let der_len = der_total_len(&value).unwrap_or(value.len());
+        let der_len = verify::crypto::der_len(&value).unwrap_or(value.len());
         value.truncate(der_len);
         let digest = digest_ranges(parts, &check.ranges, input);
         match &check.kind {
@@ -1284,23 +1284,6 @@ fn check_structure(
         }
     }
     Ok(())
-}
-
-/// Length of the DER TLV at the start of `der`.
-fn der_total_len(der: &[u8]) -> Option<usize> {
-    let first = *der.get(1)?;
-    if first < 0x80 {
-        return Some(2 + usize::from(first));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let len = der
-        .get(2..2 + n)?
-        .iter()
-        .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
-    Some(2 + n + len)
 }
 
 fn verify_cms(
