@@ -1,6 +1,10 @@
 //! Entry points for fuzzing and robustness tests: the untrusted-bytes parsers of the appliance
 //! (RFC 3161 and RFC 6960 requests) wired to a throwaway in-memory CA with soft keys.
 //! Used by `fuzz/` (cargo-fuzz) and `tests/robustness.rs`; not part of the service.
+//!
+//! The `expect`s here apply to fixed, committed inputs (the throwaway CA, the seed root, the
+//! signed templates) or state properties a fuzz target checks: a panic is the signal the fuzzer
+//! looks for, never a path the appliance runs on uploads.
 
 use std::sync::Arc;
 
