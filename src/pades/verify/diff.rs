@@ -872,27 +872,39 @@ impl Walker<'_, '_, '_> {
             None => self.pages_holding(r)?,
         };
         for i in pages {
-            let page = self.input.signed.page(i)?;
-            let limits = TextLimits::default();
-            let covered = text::glyphs_under(self.input.signed, &page, rect, 1000, &limits)
+            self.overlap_on(r, i, rect, what)?;
+        }
+        Ok(())
+    }
+
+    /// Warns when `rect` on page `i` covers text of the signed revision.
+    fn overlap_on(
+        &mut self,
+        r: ObjRef,
+        i: usize,
+        rect: [f64; 4],
+        what: &str,
+    ) -> Result<(), PdfError> {
+        let page = self.input.signed.page(i)?;
+        let covered =
+            text::glyphs_under(self.input.signed, &page, rect, 1000, &TextLimits::default())
                 .unwrap_or_default();
-            if !covered.is_empty() {
-                self.overlaps = true;
-                self.push(
-                    r.num,
-                    "overlaps_content",
-                    ChangeLevel::Permitted,
-                    format!(
-                        "{what} on page {} covers {} glyph(s) of signed text at [{:.1} {:.1} {:.1} {:.1}]",
-                        i + 1,
-                        covered.len(),
-                        rect[0],
-                        rect[1],
-                        rect[2],
-                        rect[3]
-                    ),
-                );
-            }
+        if !covered.is_empty() {
+            self.overlaps = true;
+            self.push(
+                r.num,
+                "overlaps_content",
+                ChangeLevel::Permitted,
+                format!(
+                    "{what} on page {} covers {} glyph(s) of signed text at [{:.1} {:.1} {:.1} {:.1}]",
+                    i + 1,
+                    covered.len(),
+                    rect[0],
+                    rect[1],
+                    rect[2],
+                    rect[3]
+                ),
+            );
         }
         Ok(())
     }
@@ -1073,28 +1085,7 @@ impl Walker<'_, '_, '_> {
                 if let Some(rect) = visible_rect(&dict, false)
                     && level == ChangeLevel::Permitted
                 {
-                    let page = self.input.signed.page(i)?;
-                    let covered = text::glyphs_under(
-                        self.input.signed,
-                        &page,
-                        rect,
-                        1000,
-                        &TextLimits::default(),
-                    )
-                    .unwrap_or_default();
-                    if !covered.is_empty() {
-                        self.overlaps = true;
-                        self.push(
-                            a.num,
-                            "overlaps_content",
-                            ChangeLevel::Permitted,
-                            format!(
-                                "{subtype} annotation on page {} covers {} glyph(s) of signed text",
-                                i + 1,
-                                covered.len()
-                            ),
-                        );
-                    }
+                    self.overlap_on(a, i, rect, &format!("{subtype} annotation"))?;
                 }
             }
         }
